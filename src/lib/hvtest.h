@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libhvtest: the one header a test module written against the library
+ * includes (pkg-config --cflags --libs hvtest).
+ */
+#ifndef HVTEST_H
+#define HVTEST_H
+
+#include "util.h"
+#include "json.h"
+#include "jstream.h"
+#include "proc.h"
+#include "qmp.h"
+#include "qga.h"
+#include "firmware.h"
+#include "accel.h"
+#include "guest.h"
+#include "vm.h"
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * JSON values: json-c behind a few helpers. The only header that includes
+ * json-c; other modules include this one.
+ */
+#ifndef HVT_JSON_H
+#define HVT_JSON_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/*
+ * Parse a complete JSON text. Single-quoted strings are accepted so that
+ * C callers can write "{'driver': 'virtio-balloon-pci'}". Returns a new
+ * reference, or NULL with err set (naming what did not parse).
+ */
+struct json_object *hvt_json_parse(const char *text, struct hvt_err *err);
+/* printf into a JSON text, then parse it. */
+struct json_object *hvt_json_parsef(struct hvt_err *err, const char *fmt, ...)
+	HVT_PRINTF(2, 3);
+
+/* Compact serialisation; the string lives as long as obj. */
+const char *hvt_json_str(struct json_object *obj);
+
+/*
+ * Member look-ups by a dotted path ("return.actual", "data.device").
+ * They return NULL / the default when a member is missing or of another type.
+ */
+struct json_object *hvt_json_get(struct json_object *obj, const char *path);
+const char *hvt_json_get_str(struct json_object *obj, const char *path);
+int64_t hvt_json_get_int(struct json_object *obj, const char *path, int64_t dflt);
+bool hvt_json_get_bool(struct json_object *obj, const char *path, bool dflt);
+
+/* JSON-escape s into a newly allocated quoted string ("\"a\\\"b\""). */
+char *hvt_json_quote(const char *s);
+
+#endif
