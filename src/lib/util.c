@@ -2,7 +2,6 @@
 /*
  * Small things every module needs: errors, strings, clocks and files.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
