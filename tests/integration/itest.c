@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Helpers shared by the integration tests (see itest.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+int itest_require_guest(void)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_guest g;
+	char *qemu = hvt_which(hvt_qemu_binary());
+
+	if (!qemu) {
+		fprintf(stderr, "SKIP: %s not found\n", hvt_qemu_binary());
+		return -1;
+	}
+	free(qemu);
+	if (hvt_guest_locate(&g, &err)) {
+		fprintf(stderr, "SKIP: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int itest_missing_is_failure(void)
+{
+	const char *v = getenv("HVT_REQUIRE_GUEST");
+
+	return v && !strcmp(v, "1") ? -1 : 0;
+}
+
+void itest_config(struct hvt_vm_config *cfg, const char *name, const char *const *devices)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = name;
+	cfg->devices = devices;
+}
+
+struct hvt_vm *itest_boot(const struct hvt_vm_config *cfg)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_vm *vm = hvt_vm_new(cfg, &err);
+
+	if (!vm)
+		fail_msg("hvt_vm_new(%s): %s", cfg->name, err.msg);
+	if (hvt_vm_start(vm, &err) || hvt_vm_wait_agent(vm, ITEST_BOOT_MS, &err)) {
+		char *tail = hvt_vm_console_tail(vm, 20);
+
+		fprintf(stderr, "console of %s:\n%s\n", cfg->name, tail ? tail : "(none)");
+		free(tail);
+		hvt_vm_free(vm);
+		fail_msg("boot of %s: %s", cfg->name, err.msg);
+	}
+	return vm;
+}
+
+char *itest_sh(struct hvt_vm *vm, const char *cmd)
+{
+	struct hvt_qga_exec_result res = { 0 };
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out;
+
+	if (hvt_vm_sh(vm, cmd, 120000, &res, &err))
+		fail_msg("guest '%s': %s", cmd, err.msg);
+	if (res.exit_code || res.signal)
+		fail_msg("guest '%s' exited %d (signal %d): %s", cmd, res.exit_code, res.signal,
+			 res.err);
+	out = res.out;
+	res.out = NULL;
+	hvt_qga_exec_result_release(&res);
+	return out;
+}
+
+const char *itest_hvtest(void)
+{
+	static char path[4096];
+	const char *b = getenv("HVT_BUILDDIR");
+
+	snprintf(path, sizeof(path), "%s/src/cli/hvtest", b ? b : ".");
+	return path;
+}
+
+int itest_run(const char *const *argv, const char *const *env, int timeout_ms, char **out)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char tmpl[] = "/tmp/hvt-itest-out-XXXXXX";
+	struct hvt_proc_opts o = { .argv = argv, .env = env };
+	struct hvt_proc_status st;
+	struct hvt_proc *p;
+	int fd = mkstemp(tmpl);
+
+	if (fd < 0)
+		fail_msg("mkstemp: %s", strerror(errno));
+	close(fd);
+	o.stdout_path = o.stderr_path = tmpl;
+	p = hvt_proc_spawn(&o, &err);
+	if (!p)
+		fail_msg("spawn %s: %s", argv[0], err.msg);
+	if (hvt_proc_wait(p, timeout_ms, &st)) {
+		hvt_proc_free(p);
+		unlink(tmpl);
+		fail_msg("%s %s did not finish within %d ms", argv[0], argv[1] ? argv[1] : "",
+			 timeout_ms);
+	}
+	hvt_proc_free(p);
+	if (hvt_file_read(tmpl, out, NULL, &err))
+		fail_msg("%s", err.msg);
+	unlink(tmpl);
+	return st.exited ? st.code : 128 + st.sig;
+}
+
+int itest_count_qemu(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[300], *data = NULL;
+		size_t len;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		if (hvt_file_read(path, &data, &len, NULL))
+			continue;
+		/* argv items are NUL-separated: join them for the search */
+		for (size_t i = 0; i + 1 < len; i++)
+			if (!data[i])
+				data[i] = ' ';
+		if (strstr(data, "qemu-system") && strstr(data, needle)) {
+			char st[300], *stat = NULL;
+
+			/* a zombie is not a live process */
+			snprintf(st, sizeof(st), "/proc/%s/stat", de->d_name);
+			if (!hvt_file_read(st, &stat, NULL, NULL)) {
+				char *p = strrchr(stat, ')');
+
+				if (!(p && p[1] == ' ' && p[2] == 'Z'))
+					n++;
+				free(stat);
+			}
+		}
+		free(data);
+	}
+	closedir(d);
+	return n;
+}
+
+int itest_wait_no_qemu(const char *needle, int ms)
+{
+	int64_t deadline = hvt_now_ms() + ms;
+	int n;
+
+	while ((n = itest_count_qemu(needle)) > 0 && hvt_ms_left(deadline))
+		usleep(20000);
+	return n;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the integration tests share: booting the default guest, finding
+ * the hvtest binary, counting QEMU processes.
+ */
+#ifndef HVT_ITEST_H
+#define HVT_ITEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hvtest.h"
+
+/* Seconds a boot of the default guest may take under TCG on a busy host. */
+#define ITEST_BOOT_MS 180000
+
+/* Fail the current test with err's message when rc is not 0. */
+#define itest_ok(rc, err)                                                        \
+	do {                                                                     \
+		int rc_ = (rc);                                                  \
+		if (rc_)                                                         \
+			fail_msg("%s:%d: %s (rc %d)", __FILE__, __LINE__,       \
+				 (err)->msg, rc_);                               \
+	} while (0)
+
+/*
+ * Skip the calling test group (return its setup status) when the default
+ * guest or QEMU is not there: says why on stderr. 0 when all is present.
+ */
+int itest_require_guest(void);
+/*
+ * When the guest is missing: group setups return this. 0 (tests then
+ * skip through ITEST_NEED) unless HVT_REQUIRE_GUEST=1, as in CI, where a
+ * missing guest fails.
+ */
+int itest_missing_is_failure(void);
+/* Skip the current test (with the reason printed by setup) if obj is NULL. */
+#define ITEST_NEED(obj)            \
+	do {                       \
+		if (!(obj))        \
+			skip();    \
+	} while (0)
+
+/* A default-guest config named name with extra -device specs (NULL-ended). */
+void itest_config(struct hvt_vm_config *cfg, const char *name, const char *const *devices);
+/* New VM, started, agent ready; fails the test on error. */
+struct hvt_vm *itest_boot(const struct hvt_vm_config *cfg);
+/* Run a shell command in the guest; returns its stdout (caller frees). */
+char *itest_sh(struct hvt_vm *vm, const char *cmd);
+/* Path of the built hvtest binary (HVT_BUILDDIR/src/cli/hvtest). */
+const char *itest_hvtest(void);
+/*
+ * Run argv (with extra "NAME=value" env entries) to completion within
+ * timeout_ms; *out gets stdout and stderr merged (caller frees). Returns
+ * the exit code, 128+signal, or fails the test if it cannot run or hangs.
+ */
+int itest_run(const char *const *argv, const char *const *env, int timeout_ms, char **out);
+/* Number of live qemu-system processes whose command line contains needle. */
+int itest_count_qemu(const char *needle);
+/* Wait up to ms for itest_count_qemu(needle) to reach 0; returns the last count. */
+int itest_wait_no_qemu(const char *needle, int ms);
+
+#endif
