@@ -1,1 +1,172 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * JSON values: parsing with readable errors, compact output and dotted
+ * member look-ups on top of json-c.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* Deep enough for any QMP schema value, shallow enough to bound the stack. */
+#define PARSE_DEPTH 64
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+struct json_object *hvt_json_parse(const char *text, struct hvt_err *err)
+{
+	struct json_tokener *tok;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t len = strlen(text), end;
+
+	if (len >= INT_MAX) {
+		hvt_err_set(err, -EINVAL, "JSON text too long (%zu bytes)", len);
+		return NULL;
+	}
+	tok = json_tokener_new_ex(PARSE_DEPTH);
+	if (!tok)
+		HVT_BUG("json_tokener_new_ex failed");
+	/* Pass the NUL too, so that a trailing number is known to be complete. */
+	obj = json_tokener_parse_ex(tok, text, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr != json_tokener_success) {
+		if (end > len)
+			end = len;
+		hvt_err_set(err, -EINVAL, "cannot parse JSON at offset %zu: %s: \"%.40s\"",
+			    end, json_tokener_error_desc(jerr), text + end);
+		goto err_free;
+	}
+	while (end < len && is_ws(text[end]))
+		end++;
+	if (end < len) {
+		hvt_err_set(err, -EINVAL,
+			    "cannot parse JSON at offset %zu: trailing characters: \"%.40s\"",
+			    end, text + end);
+		goto err_put;
+	}
+	json_tokener_free(tok);
+	return obj;
+
+err_put:
+	json_object_put(obj);
+	obj = NULL;
+err_free:
+	json_tokener_free(tok);
+	return obj;
+}
+
+struct json_object *hvt_json_parsef(struct hvt_err *err, const char *fmt, ...)
+{
+	struct json_object *obj;
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = hvt_vasprintf(fmt, ap);
+	va_end(ap);
+	obj = hvt_json_parse(text, err);
+	free(text);
+	return obj;
+}
+
+const char *hvt_json_str(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						   JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* A path segment that is a decimal index, for stepping into arrays. */
+static bool parse_index(const char *s, size_t n, size_t *idx)
+{
+	size_t v = 0;
+
+	if (!n || n > 9)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (size_t)(s[i] - '0');
+	}
+	*idx = v;
+	return true;
+}
+
+struct json_object *hvt_json_get(struct json_object *obj, const char *path)
+{
+	const char *p = path;
+
+	if (!path)
+		return obj;
+	while (obj && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		size_t idx;
+
+		if (json_object_is_type(obj, json_type_object)) {
+			char *key = hvt_strndup(p, n);
+			struct json_object *next = NULL;
+
+			if (!json_object_object_get_ex(obj, key, &next))
+				next = NULL;
+			free(key);
+			obj = next;
+		} else if (json_object_is_type(obj, json_type_array) &&
+			   parse_index(p, n, &idx)) {
+			obj = idx < json_object_array_length(obj) ?
+				      json_object_array_get_idx(obj, idx) : NULL;
+		} else {
+			obj = NULL;
+		}
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	return obj;
+}
+
+const char *hvt_json_get_str(struct json_object *obj, const char *path)
+{
+	struct json_object *v = hvt_json_get(obj, path);
+
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int64_t hvt_json_get_int(struct json_object *obj, const char *path, int64_t dflt)
+{
+	struct json_object *v = hvt_json_get(obj, path);
+
+	if (!json_object_is_type(v, json_type_int))
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+bool hvt_json_get_bool(struct json_object *obj, const char *path, bool dflt)
+{
+	struct json_object *v = hvt_json_get(obj, path);
+
+	if (!json_object_is_type(v, json_type_boolean))
+		return dflt;
+	return json_object_get_boolean(v);
+}
+
+char *hvt_json_quote(const char *s)
+{
+	struct json_object *str = json_object_new_string(s);
+	char *quoted;
+
+	if (!str)
+		HVT_BUG("json_object_new_string failed");
+	quoted = hvt_strdup(hvt_json_str(str));
+	json_object_put(str);
+	return quoted;
+}

@@ -15,19 +15,27 @@
 /*
  * Parse a complete JSON text. Single-quoted strings are accepted so that
  * C callers can write "{'driver': 'virtio-balloon-pci'}". Returns a new
- * reference, or NULL with err set (naming what did not parse).
+ * reference, or NULL with err set (code -EINVAL, message naming the
+ * offset, json-c's description and the text there). Trailing characters
+ * other than whitespace are an error. Nesting is limited to 64 levels.
  */
 struct json_object *hvt_json_parse(const char *text, struct hvt_err *err);
 /* printf into a JSON text, then parse it. */
 struct json_object *hvt_json_parsef(struct hvt_err *err, const char *fmt, ...)
 	HVT_PRINTF(2, 3);
 
-/* Compact serialisation; the string lives as long as obj. */
+/*
+ * Compact serialisation ('/' is not escaped); the string lives as long as
+ * obj, or until the next serialisation of obj. NULL gives "null".
+ */
 const char *hvt_json_str(struct json_object *obj);
 
 /*
- * Member look-ups by a dotted path ("return.actual", "data.device").
- * They return NULL / the default when a member is missing or of another type.
+ * Member look-ups by a dotted path ("return.actual", "data.device"); a
+ * decimal segment indexes an array ("return.0.name"). An empty or NULL
+ * path is obj itself. hvt_json_get() returns a borrowed reference. They
+ * return NULL / the default when a member is missing or of another type
+ * (hvt_json_get_int() wants a JSON integer, not a double).
  */
 struct json_object *hvt_json_get(struct json_object *obj, const char *path);
 const char *hvt_json_get_str(struct json_object *obj, const char *path);
