@@ -1,1 +1,186 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The default guest's cache: where it lives, what it holds, and running
+ * guest/build.sh to (re)build it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+#include "hvt-config.h"
+#include "proc.h"
+
+/* Building downloads nothing but packs a kernel, modules and tools. */
+#define BUILD_TIMEOUT_MS (30 * 60 * 1000)
+#define LOG_TAIL_LINES 15
+
+const char *hvt_guest_dir(void)
+{
+	static __thread char buf[PATH_MAX];
+	const char *env = getenv("HVT_GUEST_DIR");
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (env && *env)
+		snprintf(buf, sizeof(buf), "%s", env);
+	else if (xdg && *xdg == '/')
+		snprintf(buf, sizeof(buf), "%s/hvtest/guest", xdg);
+	else
+		snprintf(buf, sizeof(buf), "%s/.cache/hvtest/guest",
+			 home && *home ? home : "/tmp");
+	return buf;
+}
+
+const char *hvt_guest_src(void)
+{
+	static __thread char buf[PATH_MAX];
+	const char *env = getenv("HVT_GUEST_SRC");
+
+	if (env && *env) {
+		snprintf(buf, sizeof(buf), "%s", env);
+		return buf;
+	}
+	/* Run from the build tree: the source's guest/ is the one to use. */
+	snprintf(buf, sizeof(buf), "%s/guest/build.sh", HVT_SRCDIR);
+	if (hvt_path_exists(buf)) {
+		snprintf(buf, sizeof(buf), "%s/guest", HVT_SRCDIR);
+		return buf;
+	}
+	snprintf(buf, sizeof(buf), "%s/guest", HVT_DATADIR);
+	return buf;
+}
+
+static int set_path(char *dst, size_t len, const char *dir, const char *file)
+{
+	return hvt_snprintf(dst, len, "%s/%s", dir, file) < 0 ? -ENAMETOOLONG : 0;
+}
+
+static int not_built(const char *dir, const char *missing, struct hvt_err *err)
+{
+	return hvt_err_set(err, -ENOENT,
+			   "default guest not built in %s (no %s): run 'hvtest guest build'",
+			   dir, missing);
+}
+
+/* Copy the value of key=... from a manifest into buf (left empty if absent). */
+static void manifest_get(const char *manifest, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *line = manifest;
+
+	buf[0] = '\0';
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (n > klen && !strncmp(line, key, klen) && line[klen] == '=') {
+			n -= klen + 1;
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, line + klen + 1, n);
+			buf[n] = '\0';
+			return;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+int hvt_guest_locate(struct hvt_guest *g, struct hvt_err *err)
+{
+	const char *dir = hvt_guest_dir();
+	char path[PATH_MAX];
+	char *text = NULL;
+	size_t n;
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	if (hvt_snprintf(g->dir, sizeof(g->dir), "%s", dir) < 0 ||
+	    set_path(g->kernel, sizeof(g->kernel), dir, "vmlinuz") ||
+	    set_path(g->initrd, sizeof(g->initrd), dir, "initrd.img") ||
+	    set_path(g->tools, sizeof(g->tools), dir, "tools.img") ||
+	    set_path(path, sizeof(path), dir, "manifest"))
+		return hvt_err_set(err, -ENAMETOOLONG, "guest directory name too long: %s", dir);
+
+	if (!hvt_path_exists(g->kernel))
+		return not_built(dir, "vmlinuz", err);
+	if (!hvt_path_exists(g->initrd))
+		return not_built(dir, "initrd.img", err);
+	if (!hvt_path_exists(g->tools))
+		g->tools[0] = '\0';
+
+	if (!hvt_path_exists(path))
+		return not_built(dir, "manifest", err);
+	ret = hvt_file_read(path, &text, NULL, err);
+	if (ret)
+		return ret;
+	manifest_get(text, "kver", g->kver, sizeof(g->kver));
+	free(text);
+
+	set_path(path, sizeof(path), dir, "cmdline");
+	if (!hvt_path_exists(path))
+		return not_built(dir, "cmdline", err);
+	ret = hvt_file_read(path, &text, &n, err);
+	if (ret)
+		return ret;
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	if (n >= sizeof(g->append)) {
+		free(text);
+		return hvt_err_set(err, -E2BIG, "%s is %zu bytes, over the %zu allowed",
+				   path, n, sizeof(g->append) - 1);
+	}
+	memcpy(g->append, text, n + 1);
+	free(text);
+	return 0;
+}
+
+int hvt_guest_build(bool force, const char *log, struct hvt_err *err)
+{
+	const char *dir = hvt_guest_dir();
+	char *script = hvt_asprintf("%s/build.sh", hvt_guest_src());
+	const char *argv[] = { "bash", script, dir, force ? "--force" : NULL, NULL };
+	struct hvt_proc_opts opts = {
+		.argv = argv, .stdout_path = log, .stderr_path = log, .inherit_stdio = !log,
+	};
+	struct hvt_proc_status st;
+	struct hvt_proc *p;
+	char desc[128];
+	int ret;
+
+	if (!hvt_path_exists(script)) {
+		ret = hvt_err_set(err, -ENOENT, "guest builder %s not found: set HVT_GUEST_SRC "
+				  "to the directory holding build.sh", script);
+		goto out;
+	}
+	p = hvt_proc_spawn(&opts, err);
+	if (!p) {
+		ret = err ? err->code : -ECHILD;
+		goto out;
+	}
+	ret = hvt_proc_wait(p, BUILD_TIMEOUT_MS, &st);
+	if (ret == -ETIMEDOUT) {
+		hvt_proc_stop(p, 5000, &st);
+		hvt_err_set(err, ret, "guest build did not finish within %d minutes (killed)",
+			    BUILD_TIMEOUT_MS / 60000);
+		goto out_tail;
+	}
+	if (st.exited && st.code == 0)
+		goto out_proc;
+	ret = hvt_err_set(err, -ECHILD, "guest build failed: %s %s", script,
+			  hvt_proc_status_str(&st, desc, sizeof(desc)));
+out_tail:
+	if (log) {
+		char *tail = hvt_file_tail(log, LOG_TAIL_LINES);
+
+		if (tail && *tail)
+			hvt_err_append(err, "; last lines of %s:\n%s", log, tail);
+		free(tail);
+	}
+out_proc:
+	hvt_proc_free(p);
+out:
+	free(script);
+	return ret;
+}
