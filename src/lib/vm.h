@@ -45,6 +45,9 @@ struct hvt_vm_config {
 	bool keep_workdir;	/* do not remove a generated work dir on free */
 };
 
+/* Zero cfg and fill in the defaults: "vm", "pc", 1 CPU, 512 MiB. */
+void hvt_vm_config_init(struct hvt_vm_config *cfg);
+
 struct hvt_vm;
 
 /*
@@ -71,7 +74,14 @@ int hvt_vm_start(struct hvt_vm *vm, struct hvt_err *err);
 /* Wait until the guest agent answers (after boot or reboot). */
 int hvt_vm_wait_agent(struct hvt_vm *vm, int timeout_ms, struct hvt_err *err);
 
-struct hvt_qmp *hvt_vm_qmp(struct hvt_vm *vm);
+/*
+ * The machine's QMP client (for events: hvt_qmp_event_wait()), agent
+ * client and QEMU process, owned by vm. NULL before hvt_vm_start(); they
+ * stay valid after QEMU ends, until the next hvt_vm_start() or
+ * hvt_vm_free(). (The QMP accessor is not hvt_vm_qmp(): that name runs a
+ * command, below.)
+ */
+struct hvt_qmp *hvt_vm_qmp_client(struct hvt_vm *vm);
 struct hvt_qga *hvt_vm_qga(struct hvt_vm *vm);
 struct hvt_proc *hvt_vm_proc(struct hvt_vm *vm);
 
