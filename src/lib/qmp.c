@@ -1,1 +1,558 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * QMP client over a unix socket: commands matched to replies by id, an
+ * ordered event queue, and a transcript of every message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jstream.h"
+#include "qmp.h"
+
+#define RBUF_SIZE (64 * 1024)
+/* How long hvt_qmp_send() may wait for room in the socket buffer. */
+#define SEND_TIMEOUT_MS 5000
+
+struct hvt_qmp {
+	int fd;
+	bool is_sock;
+	int tfd;		/* transcript, or -1 */
+	struct hvt_jstream *js;
+	int64_t next_id;
+	bool have_greeting;
+	int version[3];
+	/* Once set, the connection is unusable: EOF, I/O or framing error. */
+	int broken;
+	char broken_msg[512];
+	/* FIFO of events: ev[ev_head .. ev_head + ev_n) */
+	struct hvt_qmp_event **ev;
+	size_t ev_head, ev_n, ev_alloc;
+	char *rbuf;
+	struct hvt_buf wbuf;
+};
+
+static int64_t deadline_after(int timeout_ms)
+{
+	return timeout_ms < 0 ? INT64_MAX / 2 : hvt_now_ms() + timeout_ms;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* connect() to a unix socket, retrying while it does not exist or listen yet. */
+static int unix_connect(const char *path, int timeout_ms, int *fdp, struct hvt_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = deadline_after(timeout_ms);
+	size_t len = strlen(path);
+	int delay = 1;
+
+	if (len >= sizeof(sa.sun_path))
+		return hvt_err_set(err, -ENAMETOOLONG,
+				   "QMP socket path is too long for a unix socket (%zu bytes, at most %zu): %s",
+				   len, sizeof(sa.sun_path) - 1, path);
+	memcpy(sa.sun_path, path, len + 1);
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int e;
+
+		if (fd < 0)
+			return hvt_err_set(err, -errno, "cannot create a unix socket: %s",
+					   strerror(errno));
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			*fdp = fd;
+			return 0;
+		}
+		e = errno;
+		close(fd);
+		if (e == EINTR)
+			continue;
+		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN)
+			return hvt_err_set(err, -e, "cannot connect to QMP socket %s: %s",
+					   path, strerror(e));
+		if (!hvt_ms_left(deadline))
+			return hvt_err_set(err, -ETIMEDOUT,
+					   "cannot connect to QMP socket %s within %d ms: %s",
+					   path, timeout_ms, strerror(e));
+		sleep_ms(delay < hvt_ms_left(deadline) ? delay : hvt_ms_left(deadline));
+		delay = delay < 32 ? delay * 2 : 50;
+	}
+}
+
+static int set_broken(struct hvt_qmp *qmp, struct hvt_err *err, int code,
+		      const char *fmt, ...) HVT_PRINTF(4, 5);
+
+static int set_broken(struct hvt_qmp *qmp, struct hvt_err *err, int code,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(qmp->broken_msg, sizeof(qmp->broken_msg), fmt, ap);
+	va_end(ap);
+	qmp->broken = code;
+	return hvt_err_set(err, code, "%s", qmp->broken_msg);
+}
+
+static int broken_err(struct hvt_qmp *qmp, struct hvt_err *err)
+{
+	return hvt_err_set(err, qmp->broken, "%s", qmp->broken_msg);
+}
+
+/* Append one line to the transcript; it is written at once, unbuffered. */
+static void transcript(struct hvt_qmp *qmp, const char *dir, struct json_object *msg)
+{
+	struct hvt_buf line = HVT_BUF_INIT;
+	char now[40];
+
+	if (qmp->tfd < 0)
+		return;
+	hvt_wallclock(now, sizeof(now));
+	hvt_buf_addf(&line, "%s %s %s\n", now, dir, hvt_json_str(msg));
+	/* Best effort: a full disk must not fail the command. */
+	(void)hvt_write_all(qmp->tfd, line.p, line.len);
+	hvt_buf_release(&line);
+}
+
+static void event_push(struct hvt_qmp *qmp, struct hvt_qmp_event *ev)
+{
+	if (qmp->ev_head && qmp->ev_head + qmp->ev_n == qmp->ev_alloc) {
+		memmove(qmp->ev, qmp->ev + qmp->ev_head, qmp->ev_n * sizeof(*qmp->ev));
+		qmp->ev_head = 0;
+	}
+	if (qmp->ev_n == qmp->ev_alloc) {
+		qmp->ev_alloc = qmp->ev_alloc ? qmp->ev_alloc * 2 : 16;
+		qmp->ev = hvt_realloc(qmp->ev, qmp->ev_alloc * sizeof(*qmp->ev));
+	}
+	qmp->ev[qmp->ev_head + qmp->ev_n++] = ev;
+}
+
+/* Remove the i-th queued event, keeping the others in order. */
+static struct hvt_qmp_event *event_take(struct hvt_qmp *qmp, size_t i)
+{
+	struct hvt_qmp_event **base = qmp->ev + qmp->ev_head;
+	struct hvt_qmp_event *ev = base[i];
+
+	if (i == 0) {
+		qmp->ev_head++;
+	} else {
+		memmove(base + i, base + i + 1, (qmp->ev_n - i - 1) * sizeof(*base));
+	}
+	if (!--qmp->ev_n)
+		qmp->ev_head = 0;
+	return ev;
+}
+
+static void queue_event(struct hvt_qmp *qmp, struct json_object *msg)
+{
+	struct hvt_qmp_event *ev = hvt_zalloc(sizeof(*ev));
+
+	ev->raw = msg;
+	ev->name = hvt_strdup(hvt_json_get_str(msg, "event"));
+	ev->data = hvt_json_get(msg, "data");
+	ev->timestamp = (double)hvt_json_get_int(msg, "timestamp.seconds", 0) +
+			(double)hvt_json_get_int(msg, "timestamp.microseconds", 0) / 1e6;
+	event_push(qmp, ev);
+}
+
+static bool is_reply_for(struct json_object *msg, int64_t id)
+{
+	struct json_object *v;
+	bool is_error = json_object_object_get_ex(msg, "error", NULL);
+
+	if (!is_error && !json_object_object_get_ex(msg, "return", NULL))
+		return false;
+	if (!json_object_object_get_ex(msg, "id", &v))
+		/* QEMU could not parse the command, so it could not echo the id. */
+		return is_error;
+	return json_object_is_type(v, json_type_int) && json_object_get_int64(v) == id;
+}
+
+/*
+ * Sort the framed messages: events to the queue, the greeting and the
+ * reply to command want_id (if reply is not NULL) aside, the rest away.
+ */
+static void dispatch(struct hvt_qmp *qmp, int64_t want_id, struct json_object **reply)
+{
+	struct json_object *msg, *greeting;
+
+	while ((msg = hvt_jstream_pop(qmp->js))) {
+		transcript(qmp, "<-", msg);
+		if (hvt_json_get_str(msg, "event")) {
+			queue_event(qmp, msg);
+		} else if (!qmp->have_greeting &&
+			   json_object_object_get_ex(msg, "QMP", &greeting)) {
+			qmp->have_greeting = true;
+			qmp->version[0] = (int)hvt_json_get_int(greeting, "version.qemu.major", 0);
+			qmp->version[1] = (int)hvt_json_get_int(greeting, "version.qemu.minor", 0);
+			qmp->version[2] = (int)hvt_json_get_int(greeting, "version.qemu.micro", 0);
+			json_object_put(msg);
+		} else if (reply && !*reply && is_reply_for(msg, want_id)) {
+			*reply = msg;
+		} else {
+			/* A reply nobody waits for any more, or noise. */
+			json_object_put(msg);
+		}
+	}
+}
+
+/*
+ * Wait until data arrives or the deadline passes, read it and dispatch
+ * it. Returns 0, -ETIMEDOUT (err not set), or another error (err set;
+ * messages framed before it are dispatched all the same).
+ */
+static int fill(struct hvt_qmp *qmp, int64_t want_id, struct json_object **reply,
+		int64_t deadline, struct hvt_err *err)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = qmp->fd, .events = POLLIN };
+		struct hvt_err ferr; /* only read when set */
+		ssize_t n;
+		int r;
+
+		if (qmp->broken)
+			return broken_err(qmp, err);
+		r = poll(&pfd, 1, hvt_ms_left(deadline));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return hvt_err_set(err, -errno, "poll on the QMP socket: %s",
+					   strerror(errno));
+		}
+		if (!r)
+			return -ETIMEDOUT;
+		n = read(qmp->fd, qmp->rbuf, RBUF_SIZE);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == ECONNRESET)
+				return set_broken(qmp, err, -ECONNRESET,
+						  "QMP connection closed by QEMU");
+			return set_broken(qmp, err, -errno, "cannot read from the QMP socket: %s",
+					  strerror(errno));
+		}
+		if (!n)
+			return set_broken(qmp, err, -ECONNRESET, "QMP connection closed by QEMU");
+		r = hvt_jstream_feed(qmp->js, qmp->rbuf, (size_t)n, &ferr);
+		dispatch(qmp, want_id, reply);
+		/* QMP has no 0xFF resynchronisation: after a framing error
+		 * the stream is lost. */
+		if (r)
+			return set_broken(qmp, err, r, "QMP: %s", ferr.msg);
+		return 0;
+	}
+}
+
+static int send_all(struct hvt_qmp *qmp, const char *cmd, const char *p, size_t len,
+		    int64_t deadline, struct hvt_err *err)
+{
+	while (len) {
+		struct pollfd pfd = { .fd = qmp->fd, .events = POLLOUT };
+		ssize_t n;
+
+		if (qmp->is_sock)
+			n = send(qmp->fd, p, len, MSG_NOSIGNAL);
+		else
+			n = write(qmp->fd, p, len);
+		if (n >= 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return set_broken(qmp, err, -ECONNRESET, "QMP connection closed by QEMU");
+		if (errno != EAGAIN)
+			return set_broken(qmp, err, -errno, "cannot write to the QMP socket: %s",
+					  strerror(errno));
+		if (poll(&pfd, 1, hvt_ms_left(deadline)) == 0)
+			return hvt_err_set(err, -ETIMEDOUT,
+					   "QMP command '%s': QEMU does not read its socket",
+					   cmd);
+	}
+	return 0;
+}
+
+/* Send {"execute": cmd, "arguments": args, "id": N}; takes args over. */
+static int send_command(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
+			int64_t *id, int64_t deadline, struct hvt_err *err)
+{
+	struct json_object *msg;
+	const char *text;
+	int r;
+
+	if (qmp->broken) {
+		json_object_put(args);
+		return broken_err(qmp, err);
+	}
+	*id = qmp->next_id++;
+	msg = json_object_new_object();
+	json_object_object_add(msg, "execute", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(msg, "arguments", args);
+	json_object_object_add(msg, "id", json_object_new_int64(*id));
+
+	text = hvt_json_str(msg);
+	qmp->wbuf.len = 0;
+	hvt_buf_add(&qmp->wbuf, text, strlen(text));
+	hvt_buf_add(&qmp->wbuf, "\n", 1);
+	transcript(qmp, "->", msg);
+	r = send_all(qmp, cmd, qmp->wbuf.p, qmp->wbuf.len, deadline, err);
+	json_object_put(msg);
+	return r;
+}
+
+int hvt_qmp_execute(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
+		    struct json_object **ret, int timeout_ms, struct hvt_err *err)
+{
+	int64_t deadline = deadline_after(timeout_ms), id;
+	struct json_object *reply = NULL, *error;
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	r = send_command(qmp, cmd, args, &id, deadline, err);
+	if (r)
+		return r;
+	do {
+		r = fill(qmp, id, &reply, deadline, err);
+	} while (!r && !reply);
+	if (!reply) {
+		if (r == -ETIMEDOUT)
+			hvt_err_set(err, r, "QMP command '%s' timed out after %d ms", cmd,
+				    timeout_ms);
+		return r;
+	}
+
+	r = 0;
+	if (json_object_object_get_ex(reply, "error", &error)) {
+		const char *cls = hvt_json_get_str(error, "class");
+		const char *desc = hvt_json_get_str(error, "desc");
+
+		r = hvt_err_set(err, -EREMOTEIO, "%s: %s", cmd,
+				desc ? desc : hvt_json_str(error));
+		if (err)
+			snprintf(err->cls, sizeof(err->cls), "%s", cls ? cls : "");
+	} else if (ret) {
+		*ret = json_object_get(hvt_json_get(reply, "return"));
+	}
+	json_object_put(reply);
+	return r;
+}
+
+int hvt_qmp_executef(struct hvt_qmp *qmp, struct json_object **ret, int timeout_ms,
+		     struct hvt_err *err, const char *cmd, const char *args_fmt, ...)
+{
+	struct json_object *args = NULL;
+
+	if (args_fmt) {
+		va_list ap;
+		char *text;
+
+		va_start(ap, args_fmt);
+		text = hvt_vasprintf(args_fmt, ap);
+		va_end(ap);
+		args = hvt_json_parse(text, err);
+		free(text);
+		if (!args) {
+			if (ret)
+				*ret = NULL;
+			hvt_err_prefix(err, "%s: bad arguments", cmd);
+			return -EINVAL;
+		}
+	}
+	return hvt_qmp_execute(qmp, cmd, args, ret, timeout_ms, err);
+}
+
+int hvt_qmp_send(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
+		 struct hvt_err *err)
+{
+	int64_t id;
+
+	return send_command(qmp, cmd, args, &id, deadline_after(SEND_TIMEOUT_MS), err);
+}
+
+int hvt_qmp_poll(struct hvt_qmp *qmp, int timeout_ms, struct hvt_err *err)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	int r;
+
+	/* Wait once, then take whatever else is already there. */
+	r = fill(qmp, 0, NULL, deadline, err);
+	while (!r)
+		r = fill(qmp, 0, NULL, 0, err);
+	return r == -ETIMEDOUT ? 0 : r;
+}
+
+int hvt_qmp_event_wait(struct hvt_qmp *qmp, const char *name, hvt_qmp_event_pred pred,
+		       void *opaque, int timeout_ms, struct hvt_qmp_event **out,
+		       struct hvt_err *err)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	size_t checked = 0;
+	int r = 0;
+
+	*out = NULL;
+	for (;;) {
+		/* Each event is offered to pred once. */
+		for (; checked < qmp->ev_n; checked++) {
+			struct hvt_qmp_event *ev = qmp->ev[qmp->ev_head + checked];
+
+			if ((!name || !strcmp(ev->name, name)) && (!pred || pred(ev, opaque))) {
+				*out = event_take(qmp, checked);
+				return 0;
+			}
+		}
+		if (r == -ETIMEDOUT)
+			return hvt_err_set(err, r, "no QMP event %s within %d ms",
+					   name ? name : "at all", timeout_ms);
+		if (r) {
+			hvt_err_prefix(err, "waiting for QMP event %s", name ? name : "(any)");
+			return r;
+		}
+		r = fill(qmp, 0, NULL, deadline, err);
+	}
+}
+
+struct hvt_qmp_event *hvt_qmp_event_pop(struct hvt_qmp *qmp)
+{
+	return qmp->ev_n ? event_take(qmp, 0) : NULL;
+}
+
+void hvt_qmp_event_free(struct hvt_qmp_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->name);
+	json_object_put(ev->raw);
+	free(ev);
+}
+
+void hvt_qmp_event_clear(struct hvt_qmp *qmp)
+{
+	struct hvt_qmp_event *ev;
+
+	while ((ev = hvt_qmp_event_pop(qmp)))
+		hvt_qmp_event_free(ev);
+}
+
+struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_path,
+				struct hvt_err *err)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	struct hvt_qmp *qmp = hvt_zalloc(sizeof(*qmp));
+	struct stat st;
+	int flags, r;
+
+	qmp->fd = fd;
+	qmp->tfd = -1;
+	qmp->next_id = 1;
+	qmp->js = hvt_jstream_new(HVT_JSTREAM_MAX_MSG_DEFAULT);
+	qmp->rbuf = hvt_malloc(RBUF_SIZE);
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fstat(fd, &st) < 0) {
+		hvt_err_set(err, -errno, "QMP: bad file descriptor %d: %s", fd,
+			    strerror(errno));
+		goto err_free;
+	}
+	qmp->is_sock = S_ISSOCK(st.st_mode);
+	if (transcript_path) {
+		qmp->tfd = open(transcript_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				0644);
+		if (qmp->tfd < 0) {
+			hvt_err_set(err, -errno, "cannot open QMP transcript %s: %s",
+				    transcript_path, strerror(errno));
+			goto err_free;
+		}
+	}
+
+	while (!qmp->have_greeting) {
+		r = fill(qmp, 0, NULL, deadline, err);
+		if (r == -ETIMEDOUT && !qmp->have_greeting) {
+			hvt_err_set(err, r, "no QMP greeting within %d ms", timeout_ms);
+			goto err_free;
+		}
+		if (r && !qmp->have_greeting)
+			goto err_free;
+	}
+	r = hvt_qmp_execute(qmp, "qmp_capabilities", NULL, NULL,
+			    timeout_ms < 0 ? -1 : hvt_ms_left(deadline), err);
+	if (r) {
+		hvt_err_prefix(err, "QMP capabilities negotiation");
+		goto err_free;
+	}
+	return qmp;
+
+err_free:
+	hvt_qmp_free(qmp);
+	return NULL;
+}
+
+struct hvt_qmp *hvt_qmp_connect(const char *path, int timeout_ms, const char *transcript_path,
+				struct hvt_err *err)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	struct hvt_qmp *qmp;
+	int fd = -1, r;
+
+	r = unix_connect(path, timeout_ms, &fd, err);
+	if (r)
+		return NULL;
+	qmp = hvt_qmp_open_fd(fd, timeout_ms < 0 ? -1 : hvt_ms_left(deadline),
+			      transcript_path, err);
+	if (!qmp)
+		hvt_err_prefix(err, "%s", path);
+	return qmp;
+}
+
+void hvt_qmp_free(struct hvt_qmp *qmp)
+{
+	if (!qmp)
+		return;
+	hvt_qmp_event_clear(qmp);
+	free(qmp->ev);
+	if (qmp->fd >= 0)
+		close(qmp->fd);
+	if (qmp->tfd >= 0)
+		close(qmp->tfd);
+	hvt_jstream_free(qmp->js);
+	hvt_buf_release(&qmp->wbuf);
+	free(qmp->rbuf);
+	free(qmp);
+}
+
+void hvt_qmp_version(const struct hvt_qmp *qmp, int *major, int *minor, int *micro)
+{
+	if (major)
+		*major = qmp->version[0];
+	if (minor)
+		*minor = qmp->version[1];
+	if (micro)
+		*micro = qmp->version[2];
+}
+
+int hvt_qmp_fd(const struct hvt_qmp *qmp)
+{
+	return qmp->fd;
+}
+
+void hvt_qmp_set_max_msg(struct hvt_qmp *qmp, size_t max)
+{
+	hvt_jstream_set_max_msg(qmp->js, max);
+}

@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the QMP client, against a scripted fake QEMU on the
+ * other end of a socket pair (or of a unix socket, for connecting).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jstream.h"
+#include "qmp.h"
+
+#define T(path, fn) { path, fn, NULL, NULL, NULL }
+
+#define GREETING                                                                   \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 1, \"minor\": 2, \"major\": 8}," \
+	" \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
+#define EV(name, n)                                                                   \
+	"{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": " #n "}, \"event\": \"" \
+	name "\", \"data\": {\"n\": " #n "}}\r\n"
+#define OK_REPLY "{\"return\": {}, \"id\": %ID%}\r\n"
+
+/* The fake QEMU's script. */
+enum op {
+	OP_END,	   /* read and ignore until the client hangs up */
+	OP_WRITE,  /* write text, "%ID%" replaced by the last command's id */
+	OP_EXPECT, /* read a command named text (args: its arguments, or NULL) */
+	OP_SLEEP,  /* ms */
+	OP_CLOSE,  /* hang up */
+};
+
+struct step {
+	enum op op;
+	const char *text;
+	const char *args;
+	int ms;
+};
+
+#define W(t) { OP_WRITE, t, NULL, 0 }
+#define X(cmd) { OP_EXPECT, cmd, NULL, 0 }
+#define XA(cmd, a) { OP_EXPECT, cmd, a, 0 }
+#define S(ms) { OP_SLEEP, NULL, NULL, ms }
+#define CLOSE { OP_CLOSE, NULL, NULL, 0 }
+#define END { OP_END, NULL, NULL, 0 }
+#define HANDSHAKE W(GREETING), X("qmp_capabilities"), W(OK_REPLY)
+
+struct server {
+	int fd;
+	int listen_fd;		/* accept a connection first, if >= 0 */
+	int listen_delay_ms;	/* before binding the listening socket */
+	const char *path;
+	const struct step *steps;
+	pthread_t thread;
+	int64_t last_id;
+	char failure[512];
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void server_fail(struct server *s, const char *fmt, ...) HVT_PRINTF(2, 3);
+
+static void server_fail(struct server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->failure[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->failure, sizeof(s->failure), fmt, ap);
+	va_end(ap);
+}
+
+static void write_text(struct server *s, const char *text)
+{
+	struct hvt_buf b = HVT_BUF_INIT;
+	const char *p;
+
+	hvt_buf_add(&b, "", 0);
+	while ((p = strstr(text, "%ID%"))) {
+		hvt_buf_add(&b, text, (size_t)(p - text));
+		hvt_buf_addf(&b, "%lld", (long long)s->last_id);
+		text = p + 4;
+	}
+	hvt_buf_add(&b, text, strlen(text));
+	if (send(s->fd, b.p, b.len, MSG_NOSIGNAL) != (ssize_t)b.len)
+		server_fail(s, "server: short write");
+	hvt_buf_release(&b);
+}
+
+static void expect(struct server *s, struct hvt_jstream *js, const struct step *st)
+{
+	struct json_object *msg;
+	const char *cmd;
+
+	while (!(msg = hvt_jstream_pop(js))) {
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(&pfd, 1, 5000) != 1) {
+			server_fail(s, "server: no command '%s' within 5 s", st->text);
+			return;
+		}
+		n = read(s->fd, buf, sizeof(buf));
+		if (n <= 0) {
+			server_fail(s, "server: EOF while waiting for '%s'", st->text);
+			return;
+		}
+		if (hvt_jstream_feed(js, buf, (size_t)n, NULL))
+			server_fail(s, "server: bad JSON from client");
+	}
+	cmd = hvt_json_get_str(msg, "execute");
+	if (!cmd || strcmp(cmd, st->text))
+		server_fail(s, "server: expected '%s', got %s", st->text, hvt_json_str(msg));
+	if (st->args && strcmp(hvt_json_str(hvt_json_get(msg, "arguments")), st->args))
+		server_fail(s, "server: expected arguments %s, got %s", st->args,
+		     hvt_json_str(hvt_json_get(msg, "arguments")));
+	if (!st->args && hvt_json_get(msg, "arguments"))
+		server_fail(s, "server: unexpected arguments in %s", hvt_json_str(msg));
+	s->last_id = hvt_json_get_int(msg, "id", -1);
+	json_object_put(msg);
+}
+
+static void *server_main(void *opaque)
+{
+	struct server *s = opaque;
+	struct hvt_jstream *js = hvt_jstream_new(0);
+
+	if (s->path) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int lfd;
+
+		sleep_ms(s->listen_delay_ms);
+		lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
+		if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1)) {
+			server_fail(s, "server: cannot listen on %s", s->path);
+			close(lfd);
+			goto out;
+		}
+		s->fd = accept(lfd, NULL, NULL);
+		close(lfd);
+	}
+	for (const struct step *st = s->steps; ; st++) {
+		switch (st->op) {
+		case OP_WRITE:
+			write_text(s, st->text);
+			continue;
+		case OP_EXPECT:
+			expect(s, js, st);
+			continue;
+		case OP_SLEEP:
+			sleep_ms(st->ms);
+			continue;
+		case OP_CLOSE:
+			close(s->fd);
+			s->fd = -1;
+			goto out;
+		case OP_END:
+			break;
+		}
+		break;
+	}
+	/* Hold the connection open until the client hangs up. */
+	for (;;) {
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		char buf[4096];
+
+		if (poll(&pfd, 1, 10000) != 1 || read(s->fd, buf, sizeof(buf)) <= 0)
+			break;
+	}
+	close(s->fd);
+	s->fd = -1;
+out:
+	hvt_jstream_free(js);
+	return NULL;
+}
+
+/* Start the fake QEMU on one end of a socket pair; return the other. */
+static int server_start(struct server *s, const struct step *steps)
+{
+	int sv[2];
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	s->fd = sv[1];
+	s->steps = steps;
+	assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+	return sv[0];
+}
+
+static void server_finish(struct server *s)
+{
+	pthread_join(s->thread, NULL);
+	if (s->failure[0])
+		fail_msg("%s", s->failure);
+}
+
+static struct hvt_qmp *open_client(struct server *s, const struct step *steps)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_qmp *qmp = hvt_qmp_open_fd(server_start(s, steps), 2000, NULL, &err);
+
+	if (!qmp)
+		fail_msg("hvt_qmp_open_fd: %s", err.msg);
+	return qmp;
+}
+
+static void expect_event(struct hvt_qmp *qmp, const char *name, int n)
+{
+	struct hvt_qmp_event *ev = hvt_qmp_event_pop(qmp);
+
+	assert_non_null(ev);
+	assert_string_equal(ev->name, name);
+	assert_int_equal(hvt_json_get_int(ev->data, "n", -1), n);
+	assert_true(ev->timestamp > 1700000000.0 && ev->timestamp < 1700000001.0);
+	hvt_qmp_event_free(ev);
+}
+
+static void test_greeting(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("query-status"),
+		W("{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": %ID%}\r\n"),
+		XA("device_del", "{\"id\":\"net0\"}"),
+		W(OK_REPLY),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *ret;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+	int major, minor, micro;
+
+	hvt_qmp_version(qmp, &major, &minor, &micro);
+	assert_int_equal(major, 8);
+	assert_int_equal(minor, 2);
+	assert_int_equal(micro, 1);
+	assert_true(hvt_qmp_fd(qmp) >= 0);
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, &ret, 2000, &err), 0);
+	assert_string_equal(hvt_json_get_str(ret, "status"), "running");
+	json_object_put(ret);
+	assert_int_equal(hvt_qmp_executef(qmp, &ret, 2000, &err, "device_del", "{'id': %s}",
+					  "\"net0\""), 0);
+	assert_non_null(ret);
+	assert_int_equal(json_object_object_length(ret), 0);
+	json_object_put(ret);
+	assert_null(hvt_qmp_event_pop(qmp));
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_events_around_reply(void **state)
+{
+	static const struct step steps[] = {
+		W(GREETING),
+		W(EV("EARLY", 1)),
+		X("qmp_capabilities"),
+		W(OK_REPLY),
+		X("stop"),
+		W(EV("STOP", 2)),
+		S(20),
+		/* Event, reply and event in a single write. */
+		W(EV("A", 3) OK_REPLY EV("B", 4)),
+		S(20),
+		W(EV("C", 5)),
+		X("cont"),
+		/* Reply split across writes, events in the same reads. */
+		W(EV("D", 6) "{\"return\": {\"sta"),
+		S(20),
+		W("tus\": \"ok\"}, \"i"),
+		S(20),
+		W("d\": %ID%}" EV("E", 7)),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *ret;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	assert_int_equal(hvt_qmp_execute(qmp, "stop", NULL, NULL, 2000, &err), 0);
+	/* C arrives later; let it land before "cont". */
+	assert_int_equal(hvt_qmp_poll(qmp, 2000, &err), 0);
+	assert_int_equal(hvt_qmp_execute(qmp, "cont", NULL, &ret, 2000, &err), 0);
+	assert_string_equal(hvt_json_get_str(ret, "status"), "ok");
+	json_object_put(ret);
+	/* E came in the same read as the reply's end. */
+	expect_event(qmp, "EARLY", 1);
+	expect_event(qmp, "STOP", 2);
+	expect_event(qmp, "A", 3);
+	expect_event(qmp, "B", 4);
+	expect_event(qmp, "C", 5);
+	expect_event(qmp, "D", 6);
+	expect_event(qmp, "E", 7);
+	assert_null(hvt_qmp_event_pop(qmp));
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_error_reply(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("device_del"),
+		W("{\"id\": %ID%, \"error\": {\"class\": \"DeviceNotFound\","
+		  " \"desc\": \"Device 'x' not found\"}}\r\n"),
+		X("query-status"),
+		W("{\"return\": {\"status\": \"paused\"}, \"id\": %ID%}\r\n"),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *ret = (void *)1;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	assert_int_equal(hvt_qmp_executef(qmp, &ret, 2000, &err, "device_del", NULL),
+			 -EREMOTEIO);
+	assert_null(ret);
+	assert_int_equal(err.code, -EREMOTEIO);
+	assert_string_equal(err.cls, "DeviceNotFound");
+	assert_string_equal(err.msg, "device_del: Device 'x' not found");
+	/* The connection is still good. */
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, &ret, 2000, &err), 0);
+	assert_string_equal(hvt_json_get_str(ret, "status"), "paused");
+	json_object_put(ret);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_eof(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("quit"),
+		W(EV("SHUTDOWN", 1)),
+		CLOSE,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_qmp_event *ev;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	assert_int_equal(hvt_qmp_execute(qmp, "quit", NULL, NULL, 2000, &err), -ECONNRESET);
+	assert_int_equal(err.code, -ECONNRESET);
+	assert_string_equal(err.msg, "QMP connection closed by QEMU");
+	/* Events that came before the end are still there. */
+	assert_int_equal(hvt_qmp_event_wait(qmp, "SHUTDOWN", NULL, NULL, 1000, &ev, &err), 0);
+	hvt_qmp_event_free(ev);
+	assert_int_equal(hvt_qmp_event_wait(qmp, "SHUTDOWN", NULL, NULL, 1000, &ev, &err),
+			 -ECONNRESET);
+	assert_null(ev);
+	/* Writing to the closed socket fails, without SIGPIPE. */
+	hvt_err_clear(&err);
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 1000, &err),
+			 -ECONNRESET);
+	assert_string_equal(err.msg, "QMP connection closed by QEMU");
+	assert_int_equal(hvt_qmp_poll(qmp, 10, &err), -ECONNRESET);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_sigpipe(void **state)
+{
+	static const struct step steps[] = { HANDSHAKE, CLOSE };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	pthread_join(s.thread, NULL);
+	/* The peer is gone; the write must fail with an error, not a signal. */
+	assert_int_equal(hvt_qmp_send(qmp, "quit", NULL, &err), -ECONNRESET);
+	assert_int_equal(hvt_qmp_execute(qmp, "quit", NULL, NULL, 100, &err), -ECONNRESET);
+	hvt_qmp_free(qmp);
+	assert_string_equal(s.failure, "");
+}
+
+static void test_timeout_and_stale_replies(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("slow"),
+		S(300),
+		W("{\"return\": {\"which\": \"slow\"}, \"id\": %ID%}\r\n"),
+		X("quit"),
+		X("fast"),
+		/* The reply to "quit" (sent without waiting) comes first. */
+		W("{\"return\": {\"which\": \"quit\"}, \"id\": 3}\r\n"),
+		W("{\"return\": {\"which\": \"fast\"}, \"id\": %ID%}\r\n"),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *ret;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+	int64_t t0 = hvt_now_ms(), dt;
+
+	assert_int_equal(hvt_qmp_execute(qmp, "slow", NULL, &ret, 100, &err), -ETIMEDOUT);
+	dt = hvt_now_ms() - t0;
+	assert_true(dt >= 100 && dt < 290);
+	assert_null(ret);
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "'slow'"));
+	assert_non_null(strstr(err.msg, "100 ms"));
+	assert_int_equal(hvt_qmp_send(qmp, "quit", NULL, &err), 0);
+	/* The late reply to "slow" and the one to "quit" are dropped. */
+	assert_int_equal(hvt_qmp_execute(qmp, "fast", NULL, &ret, 2000, &err), 0);
+	assert_string_equal(hvt_json_get_str(ret, "which"), "fast");
+	json_object_put(ret);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+struct want_n {
+	int n;
+	int calls;
+};
+
+static bool has_n(const struct hvt_qmp_event *ev, void *opaque)
+{
+	struct want_n *w = opaque;
+
+	w->calls++;
+	return hvt_json_get_int(ev->data, "n", -1) == w->n;
+}
+
+static void test_event_wait(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		W(EV("A", 1) EV("B", 2) EV("A", 3) EV("C", 4)),
+		X("cont"),
+		W(OK_REPLY),
+		S(100),
+		W(EV("A", 5)),
+		S(50),
+		W(EV("D", 6)),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct want_n w = { 3, 0 };
+	struct hvt_qmp_event *ev;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	assert_int_equal(hvt_qmp_execute(qmp, "cont", NULL, NULL, 2000, &err), 0);
+	/* Queued already: the predicate sees each A once, B and C never. */
+	assert_int_equal(hvt_qmp_event_wait(qmp, "A", has_n, &w, 1000, &ev, &err), 0);
+	assert_int_equal(hvt_json_get_int(ev->data, "n", -1), 3);
+	assert_int_equal(w.calls, 2);
+	hvt_qmp_event_free(ev);
+	/* Arrives later, after a non-matching one. */
+	assert_int_equal(hvt_qmp_event_wait(qmp, "D", NULL, NULL, 2000, &ev, &err), 0);
+	assert_string_equal(ev->name, "D");
+	hvt_qmp_event_free(ev);
+	/* Nothing else is coming. */
+	w.n = 42;
+	assert_int_equal(hvt_qmp_event_wait(qmp, "A", has_n, &w, 50, &ev, &err), -ETIMEDOUT);
+	assert_null(ev);
+	assert_non_null(strstr(err.msg, "A within 50 ms"));
+	/* The others are queued in their order. */
+	assert_int_equal(hvt_qmp_event_wait(qmp, NULL, NULL, NULL, 0, &ev, &err), 0);
+	assert_string_equal(ev->name, "A");
+	assert_int_equal(hvt_json_get_int(ev->data, "n", -1), 1);
+	hvt_qmp_event_free(ev);
+	expect_event(qmp, "B", 2);
+	expect_event(qmp, "C", 4);
+	expect_event(qmp, "A", 5);
+	assert_null(hvt_qmp_event_pop(qmp));
+	/* Clearing drops everything. */
+	assert_int_equal(hvt_qmp_event_wait(qmp, "X", NULL, NULL, 0, &ev, &err), -ETIMEDOUT);
+	hvt_qmp_event_clear(qmp);
+	assert_null(hvt_qmp_event_pop(qmp));
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_bad_json(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("query-status"),
+		W(EV("A", 1) "{\"return\": nope}\r\n"),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "QMP: malformed JSON"));
+	/* The stream cannot be trusted any more. */
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err),
+			 -EBADMSG);
+	expect_event(qmp, "A", 1);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_max_msg(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("query-big"),
+		W("{\"return\": \"0123456789012345678901234567890123456789\", \"id\": %ID%}\r\n"),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s;
+	struct hvt_qmp *qmp = open_client(&s, steps);
+
+	hvt_qmp_set_max_msg(qmp, 32);
+	assert_int_equal(hvt_qmp_execute(qmp, "query-big", NULL, NULL, 2000, &err),
+			 -EMSGSIZE);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+}
+
+static void test_no_greeting(void **state)
+{
+	static const struct step steps[] = { W("{\"event\": \"X\"}"), END };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s;
+	struct hvt_qmp *qmp = hvt_qmp_open_fd(server_start(&s, steps), 100, NULL, &err);
+
+	assert_null(qmp);
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "greeting"));
+	server_finish(&s);
+}
+
+static void test_capabilities_error(void **state)
+{
+	static const struct step steps[] = {
+		W(GREETING),
+		X("qmp_capabilities"),
+		W("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"nope\"},"
+		  " \"id\": %ID%}"),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s;
+	struct hvt_qmp *qmp = hvt_qmp_open_fd(server_start(&s, steps), 2000, NULL, &err);
+
+	assert_null(qmp);
+	assert_int_equal(err.code, -EREMOTEIO);
+	assert_string_equal(err.cls, "CommandNotFound");
+	assert_string_equal(err.msg, "QMP capabilities negotiation: qmp_capabilities: nope");
+	server_finish(&s);
+}
+
+/* "2026-11-22T03:10:00.123456Z" */
+static bool is_timestamp(const char *s, size_t len)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+
+	if (len != sizeof(pat) - 1)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+			return false;
+	return true;
+}
+
+static void test_transcript(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("query-status"),
+		W(EV("A", 1) "{\"return\": {\"status\": \"running\"}, \"id\": %ID%}\r\n"),
+		END,
+	};
+	static const char *const want[][2] = {
+		{ "<-", "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":1,\"minor\":2,\"major\":8},"
+			"\"package\":\"\"},\"capabilities\":[\"oob\"]}}" },
+		{ "->", "{\"execute\":\"qmp_capabilities\",\"id\":1}" },
+		{ "<-", "{\"return\":{},\"id\":1}" },
+		{ "->", "{\"execute\":\"query-status\",\"id\":2}" },
+		{ "<-", "{\"timestamp\":{\"seconds\":1700000000,\"microseconds\":1},"
+			"\"event\":\"A\",\"data\":{\"n\":1}}" },
+		{ "<-", "{\"return\":{\"status\":\"running\"},\"id\":2}" },
+	};
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path, *text, *line, *save = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s;
+	struct hvt_qmp *qmp;
+	size_t i = 0;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/qmp.log", dir);
+	qmp = hvt_qmp_open_fd(server_start(&s, steps), 2000, path, &err);
+	assert_non_null(qmp);
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
+	/* Written as it happens, before the client goes away. */
+	assert_int_equal(hvt_file_read(path, &text, NULL, &err), 0);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+		char *sp1 = strchr(line, ' '), *sp2;
+
+		assert_true(i < HVT_ARRAY_SIZE(want));
+		assert_non_null(sp1);
+		assert_true(is_timestamp(line, (size_t)(sp1 - line)));
+		sp2 = strchr(sp1 + 1, ' ');
+		assert_non_null(sp2);
+		*sp2 = '\0';
+		assert_string_equal(sp1 + 1, want[i][0]);
+		assert_string_equal(sp2 + 1, want[i][1]);
+	}
+	assert_int_equal(i, HVT_ARRAY_SIZE(want));
+	free(text);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+static void test_connect(void **state)
+{
+	static const struct step steps[] = {
+		HANDSHAKE,
+		X("query-status"),
+		W("{\"return\": {\"status\": \"running\"}, \"id\": %ID%}"),
+		END,
+	};
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX";
+	struct hvt_err err = HVT_ERR_INIT;
+	struct server s = { .fd = -1, .listen_delay_ms = 150, .steps = steps };
+	struct hvt_qmp *qmp;
+	int64_t t0;
+
+	assert_non_null(mkdtemp(dir));
+	s.path = hvt_asprintf("%s/qmp.sock", dir);
+	assert_int_equal(pthread_create(&s.thread, NULL, server_main, &s), 0);
+	/* The socket appears only later: connect keeps trying. */
+	t0 = hvt_now_ms();
+	qmp = hvt_qmp_connect(s.path, 3000, NULL, &err);
+	if (!qmp)
+		fail_msg("%s", err.msg);
+	assert_true(hvt_now_ms() - t0 >= 140);
+	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
+	hvt_qmp_free(qmp);
+	server_finish(&s);
+	free((char *)s.path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+static void test_connect_errors(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char longpath[200];
+	int64_t t0;
+
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_null(hvt_qmp_connect(longpath, 1000, NULL, &err));
+	assert_int_equal(err.code, -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, longpath));
+
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_connect("/nonexistent/hvt-qmp.sock", 100, NULL, &err));
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_true(hvt_now_ms() - t0 >= 100);
+	assert_non_null(strstr(err.msg, "/nonexistent/hvt-qmp.sock"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T("/qmp/greeting", test_greeting),
+		T("/qmp/events/around-reply", test_events_around_reply),
+		T("/qmp/error-reply", test_error_reply),
+		T("/qmp/eof", test_eof),
+		T("/qmp/sigpipe", test_sigpipe),
+		T("/qmp/timeout/stale-replies", test_timeout_and_stale_replies),
+		T("/qmp/events/wait", test_event_wait),
+		T("/qmp/bad-json", test_bad_json),
+		T("/qmp/max-msg", test_max_msg),
+		T("/qmp/no-greeting", test_no_greeting),
+		T("/qmp/capabilities-error", test_capabilities_error),
+		T("/qmp/transcript", test_transcript),
+		T("/qmp/connect/retry", test_connect),
+		T("/qmp/connect/errors", test_connect_errors),
+	};
+
+	return cmocka_run_group_tests_name("qmp", tests, NULL, NULL);
+}
