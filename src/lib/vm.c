@@ -410,8 +410,8 @@ static int death_error(struct hvt_vm *vm, const char *what, struct hvt_err *err)
 	hvt_proc_poll(vm->proc, &st);
 	if (what)
 		hvt_buf_addf(&b, "%s: ", what);
-	hvt_buf_addf(&b, "QEMU (pid %d) %s", (int)hvt_proc_pid(vm->proc),
-		     hvt_proc_status_str(&st, desc, sizeof(desc)));
+	hvt_buf_addf(&b, "QEMU (pid %d) %s%s", (int)hvt_proc_pid(vm->proc),
+		     st.exited ? "" : "was ", hvt_proc_status_str(&st, desc, sizeof(desc)));
 	path = hvt_vm_path(vm, "qemu.stderr");
 	tail = hvt_file_tail(path, TAIL_LINES);
 	if (tail && *tail)
