@@ -93,12 +93,32 @@ struct hvt_proc *hvt_vm_proc(struct hvt_vm *vm)
 	return vm->proc;
 }
 
+/*
+ * Make a log tail safe to print: a guest's shell sends terminal queries
+ * (ESC [6n) that a terminal would answer into hvtest's stdin.
+ */
+static void sanitize(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\r')
+			continue;
+		*w++ = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : *s;
+	}
+	*w = '\0';
+}
+
 char *hvt_vm_console_tail(struct hvt_vm *vm, int n)
 {
 	char *path = hvt_vm_path(vm, "console.log");
 	char *tail = hvt_file_tail(path, n);
 
 	free(path);
+	if (tail)
+		sanitize(tail);
 	return tail;
 }
 
@@ -414,6 +434,8 @@ static int death_error(struct hvt_vm *vm, const char *what, struct hvt_err *err)
 		     st.exited ? "" : "was ", hvt_proc_status_str(&st, desc, sizeof(desc)));
 	path = hvt_vm_path(vm, "qemu.stderr");
 	tail = hvt_file_tail(path, TAIL_LINES);
+	if (tail)
+		sanitize(tail);
 	if (tail && *tail)
 		hvt_buf_addf(&b, ":\n%s", tail);
 	free(tail);
@@ -656,15 +678,17 @@ int hvt_vm_qmp(struct hvt_vm *vm, struct json_object **ret, struct hvt_err *err,
 int hvt_vm_exec(struct hvt_vm *vm, const char *const argv[], int timeout_ms,
 		struct hvt_qga_exec_result *res, struct hvt_err *err)
 {
+	char what[256];
 	int r;
 
+	snprintf(what, sizeof(what), "running %s in the guest", argv[0]);
 	if (!vm->qga)
-		return vm->agent ? not_running(vm, argv[0], err) :
+		return vm->agent ? not_running(vm, what, err) :
 			hvt_err_set(err, -ENOTSUP, "machine %s has no guest agent channel",
 				    vm->name);
 	r = hvt_qga_exec(vm->qga, argv, NULL, 0, timeout_ms, res, err);
 	if (r)
-		r = op_failed(vm, r, argv[0], err);
+		r = op_failed(vm, r, what, err);
 	return r;
 }
 

@@ -114,7 +114,10 @@ int hvt_vm_kill(struct hvt_vm *vm);
  * tail and the console's last lines, and return -ECHILD. 0 if it runs.
  */
 int hvt_vm_check_alive(struct hvt_vm *vm, struct hvt_err *err);
-/* The console log's last n lines (caller frees), or NULL. */
+/*
+ * The console log's last n lines (caller frees), or NULL; control
+ * characters (terminal escapes) become '?', carriage returns are dropped.
+ */
 char *hvt_vm_console_tail(struct hvt_vm *vm, int n);
 
 #endif
