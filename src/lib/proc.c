@@ -667,6 +667,18 @@ int hvt_proc_run(const char *const *argv, int timeout_ms, char **out, struct hvt
 		return hvt_err_set(err, -errno, "cannot create a pipe: %s", strerror(errno));
 	/* Only our end: the child's stdout must block like any other. */
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	if (pipefd[1] <= 2) {
+		/* hvtest runs with stdio closed: keep dup2() in the child clear of 0-2. */
+		int high = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 3);
+
+		close(pipefd[1]);
+		pipefd[1] = high;
+		if (high < 0) {
+			ret = hvt_err_set(err, -errno, "cannot duplicate fd: %s", strerror(errno));
+			close(pipefd[0]);
+			return ret;
+		}
+	}
 	p = spawn(&opts, pipefd[1], err);
 	close(pipefd[1]);
 	if (!p) {
@@ -704,30 +716,26 @@ int hvt_proc_run(const char *const *argv, int timeout_ms, char **out, struct hvt
 	hvt_proc_free(p);
 	close(pipefd[0]);
 
+	ret = 0;
 	if (!st.exited || st.code != 0) {
-		hvt_proc_status_str(&st, desc, sizeof(desc));
-		ret = hvt_err_set(err, -ECHILD, "%s %s", argv[0], desc);
-		if (b.len) {
-			char *tail = b.p + b.len;
-			int lines = 0;
+		char *tail = b.p + b.len;
+		int lines = 0;
 
-			if (tail > b.p && tail[-1] == '\n')
-				tail--;
-			while (tail > b.p && !(tail[-1] == '\n' && ++lines == 10))
-				tail--;
+		ret = hvt_err_set(err, -ECHILD, "%s %s", argv[0],
+				  hvt_proc_status_str(&st, desc, sizeof(desc)));
+		/* The last lines of output usually say why. */
+		if (tail > b.p && tail[-1] == '\n')
+			tail--;
+		while (tail > b.p && !(tail[-1] == '\n' && ++lines == 10))
+			tail--;
+		if (b.len)
 			hvt_err_append(err, ":\n%s", tail);
-		}
-		if (out)
-			*out = b.p;
-		else
-			hvt_buf_release(&b);
-		return ret;
 	}
 	if (out)
 		*out = b.p;
 	else
 		hvt_buf_release(&b);
-	return 0;
+	return ret;
 
 timeout:
 	ret = hvt_err_set(err, -ETIMEDOUT, "%s did not finish within %d ms (killed)",
