@@ -14,7 +14,7 @@
 /* Deep enough for any QMP schema value, shallow enough to bound the stack. */
 #define PARSE_DEPTH 64
 
-static bool is_ws(char c)
+static bool is_json_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -44,7 +44,7 @@ struct json_object *hvt_json_parse(const char *text, struct hvt_err *err)
 			    end, json_tokener_error_desc(jerr), text + end);
 		goto err_free;
 	}
-	while (end < len && is_ws(text[end]))
+	while (end < len && is_json_space(text[end]))
 		end++;
 	if (end < len) {
 		hvt_err_set(err, -EINVAL,
