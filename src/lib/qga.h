@@ -13,9 +13,12 @@
 struct hvt_qga;
 
 /*
+ * Timeouts are in milliseconds; a negative timeout means no limit.
+ *
  * Connect to the host end of the agent's channel (a unix socket served
  * by QEMU's chardev), retrying until it exists or timeout_ms passes.
- * Does not talk to the agent yet: see hvt_qga_sync().
+ * Does not talk to the agent yet: see hvt_qga_sync(). A client starts
+ * out of step, so the first command syncs first if nobody did.
  */
 struct hvt_qga *hvt_qga_connect(const char *path, int timeout_ms, struct hvt_err *err);
 /* The same over a connected fd, which the client then owns. */
@@ -36,15 +39,17 @@ int hvt_qga_sync(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err);
 int hvt_qga_wait_ready(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err);
 
 /*
- * Execute an agent command; semantics as hvt_qmp_execute(). If a reply
- * does not come, the next call resynchronises first.
+ * Execute an agent command; semantics as hvt_qmp_execute(), timeout_ms
+ * including a resynchronisation if one is due. If a reply does not come
+ * (-ETIMEDOUT) or the stream breaks (-EBADMSG, -EMSGSIZE), the next call
+ * resynchronises first. End of file (-ECONNRESET) is final.
  */
 int hvt_qga_execute(struct hvt_qga *qga, const char *cmd, struct json_object *args,
 		    struct json_object **ret, int timeout_ms, struct hvt_err *err);
 int hvt_qga_ping(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err);
 
 struct hvt_qga_exec_result {
-	int exit_code;	/* valid when !signal */
+	int exit_code;	/* valid when !signal (-1 otherwise) */
 	int signal;	/* signal that ended the process, or 0 */
 	char *out;	/* stdout (NUL-terminated, may hold NULs) */
 	size_t out_len;
@@ -55,15 +60,23 @@ struct hvt_qga_exec_result {
 
 /*
  * Run argv[0] with argv in the guest (guest-exec with capture-output),
- * optionally feeding input on stdin, and poll guest-exec-status until it
+ * feeding input_len bytes of input on stdin (input NULL: none), and poll
+ * guest-exec-status (every 5 ms at first, backing off to 100 ms) until it
  * exits or timeout_ms passes (-ETIMEDOUT; the process is left running).
+ * On success res holds allocated output: release it with
+ * hvt_qga_exec_result_release(). On failure res holds nothing.
  */
 int hvt_qga_exec(struct hvt_qga *qga, const char *const argv[], const void *input,
 		 size_t input_len, int timeout_ms, struct hvt_qga_exec_result *res,
 		 struct hvt_err *err);
 void hvt_qga_exec_result_release(struct hvt_qga_exec_result *res);
 
-/* Whole-file read and write through guest-file-open/read/write/close. */
+/*
+ * Whole-file read and write through guest-file-open/read/write/close, in
+ * 48 KiB chunks. *data is allocated (NUL-terminated, *len bytes before the
+ * NUL; len may be NULL) and freed by the caller. The write creates or
+ * truncates the file.
+ */
 int hvt_qga_file_read(struct hvt_qga *qga, const char *path, char **data, size_t *len,
 		      int timeout_ms, struct hvt_err *err);
 int hvt_qga_file_write(struct hvt_qga *qga, const char *path, const void *data,

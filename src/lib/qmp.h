@@ -20,10 +20,19 @@ struct hvt_qmp_event {
 };
 
 /*
- * Connect to the QMP unix socket at path, retrying until it exists or
- * timeout_ms passes, read the greeting and negotiate capabilities.
- * transcript: file to append every message to (NULL: none).
- * Returns NULL with err set on failure.
+ * Timeouts are in milliseconds; a negative timeout means no limit.
+ * A client is not thread-safe: use it from one thread at a time.
+ */
+
+/*
+ * Connect to the QMP unix socket at path, retrying until it exists and
+ * accepts or timeout_ms passes, read the greeting and negotiate
+ * capabilities (all within timeout_ms). -ENAMETOOLONG if path does not
+ * fit a unix socket address.
+ * transcript: file to append every message to (NULL: none), one line per
+ * message, "<UTC time> -> <JSON>" for sent and "<UTC time> <- <JSON>" for
+ * received ones, each written at once (unbuffered), so that it survives
+ * a crash. Returns NULL with err set on failure.
  */
 struct hvt_qmp *hvt_qmp_connect(const char *path, int timeout_ms,
 				const char *transcript, struct hvt_err *err);
@@ -43,9 +52,14 @@ void hvt_qmp_set_max_msg(struct hvt_qmp *qmp, size_t max);
  * Execute cmd with args (a reference the call takes over; NULL for none)
  * and wait up to timeout_ms for its reply. On success *ret (if ret is not
  * NULL) gets a new reference to the "return" member. A QMP error returns
- * -EREMOTEIO with err->cls and err->msg set from the reply; -ETIMEDOUT on
- * timeout; -ECONNRESET when QEMU closed the connection. Events that arrive
+ * -EREMOTEIO with err->cls set to the error class and err->msg to
+ * "<cmd>: <desc>"; -ETIMEDOUT on timeout (a late reply is dropped when it
+ * arrives: each command has its own id); -ECONNRESET ("QMP connection
+ * closed by QEMU") when QEMU closed the connection. Events that arrive
  * meanwhile are queued.
+ * After end of file, an I/O error or a malformed (-EBADMSG) or oversized
+ * (-EMSGSIZE) message, the connection is unusable: every later call that
+ * needs it fails with the same error. Queued events stay available.
  */
 int hvt_qmp_execute(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
 		    struct json_object **ret, int timeout_ms, struct hvt_err *err);
