@@ -59,7 +59,8 @@ static const struct {
 	{ "qemu-ga", "/usr/sbin/qemu-ga", "qemu-guest-agent" },
 	{ "fio", "/usr/bin/fio", "fio" },
 	{ "cpio", "/usr/bin/cpio", "cpio" },
-	{ "mke2fs", "/sbin/mke2fs", "e2fsprogs" },
+	{ "mksquashfs", "/usr/bin/mksquashfs", "squashfs-tools" },
+	{ "xz", "/usr/bin/xz", "xz-utils" },
 };
 
 static void check_qemu(struct doctor *d, const char *qemu)

@@ -137,7 +137,7 @@ static int step_balloon(struct smoke *s, char *detail, size_t len, struct hvt_er
 	while (!rc && actual != (int64_t)(target << 20)) {
 		struct hvt_qmp_event *ev = NULL;
 
-		rc = hvt_qmp_event_wait(hvt_vm_qmp(s->vm), "BALLOON_CHANGE", NULL, NULL,
+		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(s->vm), "BALLOON_CHANGE", NULL, NULL,
 					hvt_ms_left(deadline), &ev, err);
 		if (rc)
 			break;
@@ -193,7 +193,7 @@ static int step_hotplug(struct smoke *s, char *detail, size_t len, struct hvt_er
 	if (!rc)
 		rc = hvt_vm_qmp(s->vm, NULL, err, "device_del", "{'id': 'hvt-hp0'}");
 	if (!rc)
-		rc = hvt_qmp_event_wait(hvt_vm_qmp(s->vm), "DEVICE_DELETED", is_hp0, NULL, 30000,
+		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(s->vm), "DEVICE_DELETED", is_hp0, NULL, 30000,
 					&ev, err);
 	hvt_qmp_event_free(ev);
 	if (!rc)

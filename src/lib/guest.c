@@ -92,23 +92,16 @@ int hvt_guest_locate(struct hvt_guest *g, struct hvt_err *err)
 	const char *dir = hvt_guest_dir();
 	char path[PATH_MAX];
 	char *text = NULL;
+	char kfile[64];
 	size_t n;
 	int ret;
 
 	memset(g, 0, sizeof(*g));
 	if (hvt_snprintf(g->dir, sizeof(g->dir), "%s", dir) < 0 ||
-	    set_path(g->kernel, sizeof(g->kernel), dir, "vmlinuz") ||
 	    set_path(g->initrd, sizeof(g->initrd), dir, "initrd.img") ||
 	    set_path(g->tools, sizeof(g->tools), dir, "tools.img") ||
 	    set_path(path, sizeof(path), dir, "manifest"))
 		return hvt_err_set(err, -ENAMETOOLONG, "guest directory name too long: %s", dir);
-
-	if (!hvt_path_exists(g->kernel))
-		return not_built(dir, "vmlinuz", err);
-	if (!hvt_path_exists(g->initrd))
-		return not_built(dir, "initrd.img", err);
-	if (!hvt_path_exists(g->tools))
-		g->tools[0] = '\0';
 
 	if (!hvt_path_exists(path))
 		return not_built(dir, "manifest", err);
@@ -116,7 +109,20 @@ int hvt_guest_locate(struct hvt_guest *g, struct hvt_err *err)
 	if (ret)
 		return ret;
 	manifest_get(text, "kver", g->kver, sizeof(g->kver));
+	/* the kernel file to boot: the uncompressed vmlinux when it could be made */
+	manifest_get(text, "kernel", kfile, sizeof(kfile));
 	free(text);
+	if (!kfile[0] || strchr(kfile, '/'))
+		hvt_snprintf(kfile, sizeof(kfile), "vmlinuz");
+	if (set_path(g->kernel, sizeof(g->kernel), dir, kfile))
+		return hvt_err_set(err, -ENAMETOOLONG, "guest directory name too long: %s", dir);
+
+	if (!hvt_path_exists(g->kernel))
+		return not_built(dir, kfile, err);
+	if (!hvt_path_exists(g->initrd))
+		return not_built(dir, "initrd.img", err);
+	if (!hvt_path_exists(g->tools))
+		g->tools[0] = '\0';
 
 	set_path(path, sizeof(path), dir, "cmdline");
 	if (!hvt_path_exists(path))

@@ -7,7 +7,9 @@
 #define HVT_ITEST_H
 
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>

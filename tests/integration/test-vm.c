@@ -33,13 +33,10 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static double guest_uptime(void)
+/* The kernel's random boot id: a new one on every boot. */
+static char *guest_boot_id(void)
 {
-	char *out = itest_sh(vm, "cut -d' ' -f1 /proc/uptime");
-	double v = atof(out);
-
-	free(out);
-	return v;
+	return itest_sh(vm, "cat /proc/sys/kernel/random/boot_id");
 }
 
 static int64_t guest_memtotal_kib(void)
@@ -142,7 +139,7 @@ static void balloon_to(int64_t mib)
 
 	itest_ok(hvt_vm_qmp(vm, NULL, &err, "balloon", "{'value': %lld}", (long long)want.actual),
 		 &err);
-	itest_ok(hvt_qmp_event_wait(hvt_vm_qmp(vm), "BALLOON_CHANGE", balloon_reached, &want,
+	itest_ok(hvt_qmp_event_wait(hvt_vm_qmp_client(vm), "BALLOON_CHANGE", balloon_reached, &want,
 				    120000, &ev, &err),
 		 &err);
 	hvt_qmp_event_free(ev);
@@ -222,7 +219,7 @@ static void test_hotplug_unplug(void **state)
 		;
 	assert_int_equal(guest_rng_devices(), 1);
 	itest_ok(hvt_vm_qmp(vm, NULL, &err, "device_del", "{'id': 'rng1'}"), &err);
-	itest_ok(hvt_qmp_event_wait(hvt_vm_qmp(vm), "DEVICE_DELETED", is_rng1, NULL, 60000, &ev,
+	itest_ok(hvt_qmp_event_wait(hvt_vm_qmp_client(vm), "DEVICE_DELETED", is_rng1, NULL, 60000, &ev,
 				    &err),
 		 &err);
 	hvt_qmp_event_free(ev);
@@ -234,31 +231,48 @@ static void test_hotplug_unplug(void **state)
 static void test_system_reset(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	double before = guest_uptime();
+	char *before, *after;
 
 	ITEST_NEED(vm);
 
+	before = guest_boot_id();
 	itest_ok(hvt_vm_reset(vm, &err), &err);
 	itest_ok(hvt_vm_wait_agent(vm, ITEST_BOOT_MS, &err), &err);
-	assert_true(guest_uptime() < before);
+	after = guest_boot_id();
+	assert_string_not_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static bool is_guest_reset(const struct hvt_qmp_event *ev, void *opaque)
+{
+	return hvt_json_get_bool(ev->data, "guest", false);
 }
 
 static void test_agent_reboot(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_qmp_event *ev = NULL;
-	double before;
+	char *before, *after;
 
 	ITEST_NEED(vm);
 
-	/* let some uptime accumulate so a reboot is visible */
-	before = guest_uptime();
+	before = guest_boot_id();
+	/* drop every event so far, also those still unread on the socket */
+	itest_ok(hvt_qmp_poll(hvt_vm_qmp_client(vm), 0, &err), &err);
+	hvt_qmp_event_clear(hvt_vm_qmp_client(vm));
 	itest_ok(hvt_qga_shutdown(hvt_vm_qga(vm), "reboot", &err), &err);
-	itest_ok(hvt_qmp_event_wait(hvt_vm_qmp(vm), "RESET", NULL, NULL, 60000, &ev, &err), &err);
+	/* the guest's own reset, not one the host asked for */
+	itest_ok(hvt_qmp_event_wait(hvt_vm_qmp_client(vm), "RESET", is_guest_reset, NULL, 60000,
+				    &ev, &err),
+		 &err);
 	hvt_qmp_event_free(ev);
 	/* the agent restarts: the client must resynchronise */
 	itest_ok(hvt_vm_wait_agent(vm, ITEST_BOOT_MS, &err), &err);
-	assert_true(guest_uptime() < before);
+	after = guest_boot_id();
+	assert_string_not_equal(before, after);
+	free(before);
+	free(after);
 	itest_ok(hvt_vm_check_alive(vm, &err), &err);
 }
 

@@ -552,7 +552,7 @@ static void test_guest_locate(void **state)
 	path = hvt_asprintf("%s/empty", tmpdir);
 	setenv("HVT_GUEST_DIR", path, 1);
 	assert_int_equal(hvt_guest_locate(&g, &err), -ENOENT);
-	want = hvt_asprintf("default guest not built in %s (no vmlinuz): "
+	want = hvt_asprintf("default guest not built in %s (no manifest): "
 			    "run 'hvtest guest build'", path);
 	assert_string_equal(err.msg, want);
 	free(want);
