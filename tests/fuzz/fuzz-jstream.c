@@ -8,13 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The library is built without coverage instrumentation; compile the
- * code under test into the target so that libFuzzer can see its edges.
- * These definitions take precedence over the library's.
- */
-#include "json.c"
-#include "jstream.c"
+#include "jstream.h"
 
 #define HEADER 9
 
