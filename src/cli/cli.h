@@ -64,6 +64,12 @@ extern const struct option cli_vm_longopts[];
 	"  --keep              keep the generated work directory\n"                   \
 	"  --boot-timeout S    seconds to wait for the guest agent (default: 120)\n"
 
+/*
+ * Fill out (room for cap entries) with the n entries of own followed by
+ * the machine options and the terminating zero entry.
+ */
+void cli_vm_longopts_merge(struct option *out, size_t cap, const struct option *own, size_t n);
+
 void cli_vm_opts_init(struct cli_vm_opts *o);
 void cli_vm_opts_release(struct cli_vm_opts *o);
 /*

@@ -250,15 +250,14 @@ int cmd_smoke(int argc, char **argv)
 	struct option longopts[64];
 	struct cli_vm_opts o;
 	struct hvt_accel accel;
-	size_t n = 0, passed = 0, skipped = 0, notrun = 0, nsteps = HVT_ARRAY_SIZE(steps);
+	size_t passed = 0, skipped = 0, notrun = 0, nsteps = HVT_ARRAY_SIZE(steps);
 	bool color = cli_color(), failed = false;
 	int64_t t0 = hvt_now_ms();
 	int opt, rc = CLI_EXIT_FAIL;
 
-	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	for (size_t i = 0; cli_vm_longopts[i].name; i++)
-		longopts[n++] = cli_vm_longopts[i];
-	memset(&longopts[n], 0, sizeof(longopts[n]));
+	static const struct option own[] = { { "help", no_argument, NULL, 'h' } };
+
+	cli_vm_longopts_merge(longopts, HVT_ARRAY_SIZE(longopts), own, HVT_ARRAY_SIZE(own));
 	cli_vm_opts_init(&o);
 	while ((opt = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
 		int h = cli_vm_opts_parse(&o, opt, optarg);

@@ -73,16 +73,10 @@ static int vm_run(int argc, char **argv)
 	struct hvt_vm *vm = NULL;
 	bool sh = false, stay = false, print_cmdline = false;
 	double timeout = 600;
-	size_t n = 0;
 	int64_t t0;
 	int opt, rc = CLI_EXIT_FAIL;
 
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(own); i++)
-		longopts[n++] = own[i];
-	for (size_t i = 0; cli_vm_longopts[i].name; i++)
-		longopts[n++] = cli_vm_longopts[i];
-	memset(&longopts[n], 0, sizeof(longopts[n]));
-
+	cli_vm_longopts_merge(longopts, HVT_ARRAY_SIZE(longopts), own, HVT_ARRAY_SIZE(own));
 	cli_vm_opts_init(&o);
 	while ((opt = getopt_long(argc, argv, "+m:h", longopts, NULL)) != -1) {
 		int h = cli_vm_opts_parse(&o, opt, optarg);

@@ -138,6 +138,19 @@ const struct option cli_vm_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+void cli_vm_longopts_merge(struct option *out, size_t cap, const struct option *own, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		out[k++] = own[i];
+	for (size_t i = 0; cli_vm_longopts[i].name; i++)
+		out[k++] = cli_vm_longopts[i];
+	if (k >= cap)
+		HVT_BUG("option table of %zu entries overflows %zu", k + 1, cap);
+	memset(&out[k], 0, sizeof(out[k]));
+}
+
 void cli_vm_opts_init(struct cli_vm_opts *o)
 {
 	memset(o, 0, sizeof(*o));
