@@ -14,6 +14,7 @@
 #include "qga.h"
 #include "firmware.h"
 #include "accel.h"
+#include "case.h"
 #include "guest.h"
 #include "vm.h"
 
