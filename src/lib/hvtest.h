@@ -10,11 +10,13 @@
 #include "json.h"
 #include "jstream.h"
 #include "proc.h"
+#include "sock.h"
 #include "qmp.h"
 #include "qga.h"
 #include "firmware.h"
 #include "accel.h"
 #include "case.h"
+#include "testtype.h"
 #include "guest.h"
 #include "vm.h"
 

@@ -128,6 +128,9 @@ struct child_args {
 	const char *const *argv;
 	char **envp;
 	const char *cwd;
+	void (*fn)(void *arg);
+	void *fn_arg;
+	const char *const *env;
 	int fd[3];		/* -1: leave that stdio fd as it is */
 	int errfd;
 	pid_t parent;
@@ -212,6 +215,19 @@ static _Noreturn void child_main(const struct child_args *a)
 		child_fail(a->errfd, STAGE_CHDIR, errno);
 	close_fds_except(a->errfd);
 
+	if (a->fn) {
+		/*
+		 * Not exec'ing: hvtest code runs on in this process. It owns
+		 * no children yet, and its success is the pipe's EOF.
+		 */
+		memset(registry, 0, sizeof(registry));
+		for (const char *const *x = a->env; x && *x; x++)
+			putenv((char *)*x);
+		close(a->errfd);
+		a->fn(a->fn_arg);
+		fflush(NULL);
+		_exit(0);
+	}
 	if (a->envp)
 		execvpe(a->argv[0], (char *const *)a->argv, a->envp);
 	else
@@ -314,6 +330,9 @@ static struct hvt_proc *spawn(const struct hvt_proc_opts *opts, int out_fd,
 	}
 	a.argv = opts->argv;
 	a.cwd = opts->cwd;
+	a.fn = opts->fn;
+	a.fn_arg = opts->fn_arg;
+	a.env = opts->env;
 	a.parent = getpid();
 
 	slot = registry_reserve();
@@ -348,7 +367,7 @@ static struct hvt_proc *spawn(const struct hvt_proc_opts *opts, int out_fd,
 		goto err_fds;
 	}
 	a.errfd = pipefd[1];
-	if (opts->env)
+	if (opts->env && !opts->fn)
 		a.envp = build_env(opts->env);
 
 	/* No handler may run in the child before it resets dispositions. */

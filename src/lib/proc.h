@@ -22,6 +22,14 @@ struct hvt_proc_opts {
 	const char *stdout_path;  /* NULL: /dev/null; appended to */
 	const char *stderr_path;  /* NULL: /dev/null; appended to */
 	bool inherit_stdio;	  /* keep hvtest's stdout/stderr instead */
+	/*
+	 * When set, the forked child runs fn(fn_arg) instead of exec'ing
+	 * argv (argv[0] then only names it), with the same process group,
+	 * death signal, stdio and environment set-up; it exits 0 when fn
+	 * returns. The child starts with an empty child registry.
+	 */
+	void (*fn)(void *arg);
+	void *fn_arg;
 };
 
 struct hvt_proc_status {

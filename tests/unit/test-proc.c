@@ -518,10 +518,54 @@ static void test_run_grandchild_keeps_pipe(void **state)
 	free(out);
 }
 
+static void fork_writer(void *arg)
+{
+	printf("fn says %s and HVT_X=%s\n", (const char *)arg, getenv("HVT_X"));
+}
+
+static void fork_crasher(void *arg)
+{
+	raise(SIGSEGV);
+}
+
+static void test_fork_fn(void **state)
+{
+	static const char *const env[] = { "HVT_X=42", NULL };
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out_path = hvt_asprintf("%s/fork.out", tmpdir), *out = NULL;
+	const char *argv[] = { "case-child", NULL };
+	struct hvt_proc_opts o = { .argv = argv, .env = env, .stdout_path = out_path,
+				   .fn = fork_writer, .fn_arg = (void *)"hello" };
+	struct hvt_proc_status st;
+	struct hvt_proc *p = hvt_proc_spawn(&o, &err);
+
+	assert_non_null(p);
+	assert_string_equal(hvt_proc_name(p), "case-child");
+	assert_int_equal(hvt_proc_wait(p, 10000, &st), 0);
+	assert_true(st.exited);
+	assert_int_equal(st.code, 0);
+	hvt_proc_free(p);
+	assert_int_equal(hvt_file_read(out_path, &out, NULL, &err), 0);
+	assert_string_equal(out, "fn says hello and HVT_X=42\n");
+	/* the parent's environment is untouched */
+	assert_null(getenv("HVT_X"));
+	free(out);
+
+	o.fn = fork_crasher;
+	p = hvt_proc_spawn(&o, &err);
+	assert_non_null(p);
+	assert_int_equal(hvt_proc_wait(p, 10000, &st), 0);
+	assert_false(st.exited);
+	assert_int_equal(st.sig, SIGSEGV);
+	hvt_proc_free(p);
+	free(out_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_true_false),
+		cmocka_unit_test(test_fork_fn),
 		cmocka_unit_test(test_killed_by_signal),
 		cmocka_unit_test(test_status_strings),
 		cmocka_unit_test(test_exec_missing),

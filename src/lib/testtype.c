@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The registry of test types and the init/run/cleanup sequence of a case.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+
+#include "testtype.h"
+
+#define MAX_TYPES 256
+
+static const struct hvt_test_type *types[MAX_TYPES];
+static size_t ntypes;
+static char registry_error[512];
+
+int hvt_test_type_register(const struct hvt_test_type *t, struct hvt_err *err)
+{
+	if (!t->name || !*t->name || !t->run)
+		return hvt_err_set(err, -EINVAL, "a test type needs a name and a run function");
+	if (hvt_test_type_find(t->name))
+		return hvt_err_set(err, -EEXIST, "test type '%s' is registered twice", t->name);
+	if (ntypes == MAX_TYPES)
+		return hvt_err_set(err, -ENOSPC, "more than %d test types", MAX_TYPES);
+	types[ntypes++] = t;
+	return 0;
+}
+
+void hvt_test_type_register_failed(const struct hvt_test_type *t, const struct hvt_err *err)
+{
+	if (!registry_error[0])
+		snprintf(registry_error, sizeof(registry_error), "%s", err->msg);
+}
+
+const char *hvt_test_type_registry_error(void)
+{
+	return registry_error[0] ? registry_error : NULL;
+}
+
+const struct hvt_test_type *hvt_test_type_find(const char *name)
+{
+	for (size_t i = 0; i < ntypes; i++)
+		if (!strcmp(types[i]->name, name))
+			return types[i];
+	return NULL;
+}
+
+const struct hvt_test_type *hvt_test_type_at(size_t n)
+{
+	return n < ntypes ? types[n] : NULL;
+}
+
+int hvt_test_type_load(const char *path, struct hvt_err *err)
+{
+	size_t before = ntypes;
+	void *h;
+
+	registry_error[0] = '\0';
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return hvt_err_set(err, -ENOENT, "cannot load test module %s: %s", path,
+				   dlerror());
+	if (registry_error[0])
+		return hvt_err_set(err, -EINVAL, "test module %s: %s", path, registry_error);
+	if (ntypes == before)
+		return hvt_err_set(err, -EINVAL,
+				   "test module %s registers no test type (HVT_TEST_TYPE)", path);
+	/* the handle stays open: the registered structs live in the module */
+	return 0;
+}
+
+void hvt_test_type_run_case(const struct hvt_test_type *t, struct hvt_case *c)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	void *state = NULL;
+	double t0 = hvt_now();
+
+	if (!t) {
+		hvt_case_error(c, "unknown test type '%s'", c->type);
+		return;
+	}
+	if (t->init && t->init(c, &state, &err) < 0) {
+		hvt_case_error(c, "init: %s", err.msg[0] ? err.msg : "failed");
+		c->duration = hvt_now() - t0;
+		return;
+	}
+	t->run(c, state);
+	if (t->cleanup)
+		t->cleanup(c, state);
+	c->duration = hvt_now() - t0;
+}
