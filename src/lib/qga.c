@@ -10,15 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base64.h"
 #include "jstream.h"
 #include "qga.h"
+#include "sock.h"
 
 #define RBUF_SIZE (64 * 1024)
 /* guest-file-read/write chunk: 64 KiB of base64 per message. */
@@ -33,7 +31,6 @@
 
 struct hvt_qga {
 	int fd;
-	bool is_sock;
 	struct hvt_jstream *js;
 	/* Replies may be out of step: sync before the next command. */
 	bool need_sync;
@@ -62,45 +59,6 @@ static void sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static int unix_connect(const char *path, int timeout_ms, int *fdp, struct hvt_err *err)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = deadline_after(timeout_ms);
-	size_t len = strlen(path);
-	int delay = 1;
-
-	if (len >= sizeof(sa.sun_path))
-		return hvt_err_set(err, -ENAMETOOLONG,
-				   "guest agent socket path is too long for a unix socket (%zu bytes, at most %zu): %s",
-				   len, sizeof(sa.sun_path) - 1, path);
-	memcpy(sa.sun_path, path, len + 1);
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		int e;
-
-		if (fd < 0)
-			return hvt_err_set(err, -errno, "cannot create a unix socket: %s",
-					   strerror(errno));
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			*fdp = fd;
-			return 0;
-		}
-		e = errno;
-		close(fd);
-		if (e == EINTR)
-			continue;
-		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN)
-			return hvt_err_set(err, -e, "cannot connect to guest agent socket %s: %s",
-					   path, strerror(e));
-		if (!hvt_ms_left(deadline))
-			return hvt_err_set(err, -ETIMEDOUT,
-					   "cannot connect to guest agent socket %s within %d ms: %s",
-					   path, timeout_ms, strerror(e));
-		sleep_ms(delay < hvt_ms_left(deadline) ? delay : hvt_ms_left(deadline));
-		delay = delay < 32 ? delay * 2 : 50;
-	}
 }
 
 static int set_broken(struct hvt_qga *qga, struct hvt_err *err, int code,
@@ -167,37 +125,21 @@ static int fill(struct hvt_qga *qga, int64_t deadline, struct hvt_err *err)
 static int send_all(struct hvt_qga *qga, const char *p, size_t len, int64_t deadline,
 		    struct hvt_err *err)
 {
+	int r;
+
 	if (qga->broken)
 		return hvt_err_set(err, qga->broken, "%s", qga->broken_msg);
-	while (len) {
-		struct pollfd pfd = { .fd = qga->fd, .events = POLLOUT };
-		ssize_t n;
-
-		if (qga->is_sock)
-			n = send(qga->fd, p, len, MSG_NOSIGNAL);
-		else
-			n = write(qga->fd, p, len);
-		if (n >= 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EPIPE || errno == ECONNRESET)
-			return set_broken(qga, err, -ECONNRESET,
-					  "guest agent connection closed by QEMU");
-		if (errno != EAGAIN)
-			return set_broken(qga, err, -errno,
-					  "cannot write to the guest agent socket: %s",
-					  strerror(errno));
-		if (poll(&pfd, 1, hvt_ms_left(deadline)) == 0) {
-			/* Part of a command may be out: the agent must be reset. */
-			qga->need_sync = true;
-			return hvt_err_set(err, -ETIMEDOUT,
-					   "the guest agent channel does not take more data");
-		}
+	r = hvt_sock_send_all(qga->fd, p, len, deadline, NULL);
+	if (r == -ECONNRESET)
+		return set_broken(qga, err, r, "guest agent connection closed by QEMU");
+	if (r == -ETIMEDOUT) {
+		/* Part of a command may be out: the agent must be reset. */
+		qga->need_sync = true;
+		return hvt_err_set(err, r, "the guest agent channel does not take more data");
 	}
+	if (r)
+		return set_broken(qga, err, r, "cannot write to the guest agent socket: %s",
+				  strerror(-r));
 	return 0;
 }
 
@@ -623,7 +565,6 @@ int hvt_qga_shutdown(struct hvt_qga *qga, const char *mode, struct hvt_err *err)
 struct hvt_qga *hvt_qga_open_fd(int fd, struct hvt_err *err)
 {
 	struct hvt_qga *qga = hvt_zalloc(sizeof(*qga));
-	struct stat st;
 	int flags;
 
 	qga->fd = fd;
@@ -632,22 +573,23 @@ struct hvt_qga *hvt_qga_open_fd(int fd, struct hvt_err *err)
 	qga->js = hvt_jstream_new(HVT_JSTREAM_MAX_MSG_DEFAULT);
 	qga->rbuf = hvt_malloc(RBUF_SIZE);
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fstat(fd, &st) < 0) {
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		hvt_err_set(err, -errno, "guest agent: bad file descriptor %d: %s", fd,
 			    strerror(errno));
 		hvt_qga_free(qga);
 		return NULL;
 	}
-	qga->is_sock = S_ISSOCK(st.st_mode);
 	return qga;
 }
 
 struct hvt_qga *hvt_qga_connect(const char *path, int timeout_ms, struct hvt_err *err)
 {
-	int fd = -1;
+	int fd = hvt_sock_connect_unix(path, timeout_ms, err);
 
-	if (unix_connect(path, timeout_ms, &fd, err))
+	if (fd < 0) {
+		hvt_err_prefix(err, "guest agent");
 		return NULL;
+	}
 	return hvt_qga_open_fd(fd, err);
 }
 

@@ -9,14 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "jstream.h"
 #include "qmp.h"
+#include "sock.h"
 
 #define RBUF_SIZE (64 * 1024)
 /* How long hvt_qmp_send() may wait for room in the socket buffer. */
@@ -24,7 +21,6 @@
 
 struct hvt_qmp {
 	int fd;
-	bool is_sock;
 	int tfd;		/* transcript, or -1 */
 	struct hvt_jstream *js;
 	int64_t next_id;
@@ -43,54 +39,6 @@ struct hvt_qmp {
 static int64_t deadline_after(int timeout_ms)
 {
 	return timeout_ms < 0 ? INT64_MAX / 2 : hvt_now_ms() + timeout_ms;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* connect() to a unix socket, retrying while it does not exist or listen yet. */
-static int unix_connect(const char *path, int timeout_ms, int *fdp, struct hvt_err *err)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = deadline_after(timeout_ms);
-	size_t len = strlen(path);
-	int delay = 1;
-
-	if (len >= sizeof(sa.sun_path))
-		return hvt_err_set(err, -ENAMETOOLONG,
-				   "QMP socket path is too long for a unix socket (%zu bytes, at most %zu): %s",
-				   len, sizeof(sa.sun_path) - 1, path);
-	memcpy(sa.sun_path, path, len + 1);
-	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		int e;
-
-		if (fd < 0)
-			return hvt_err_set(err, -errno, "cannot create a unix socket: %s",
-					   strerror(errno));
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			*fdp = fd;
-			return 0;
-		}
-		e = errno;
-		close(fd);
-		if (e == EINTR)
-			continue;
-		if (e != ENOENT && e != ECONNREFUSED && e != EAGAIN)
-			return hvt_err_set(err, -e, "cannot connect to QMP socket %s: %s",
-					   path, strerror(e));
-		if (!hvt_ms_left(deadline))
-			return hvt_err_set(err, -ETIMEDOUT,
-					   "cannot connect to QMP socket %s within %d ms: %s",
-					   path, timeout_ms, strerror(e));
-		sleep_ms(delay < hvt_ms_left(deadline) ? delay : hvt_ms_left(deadline));
-		delay = delay < 32 ? delay * 2 : 50;
-	}
 }
 
 static int set_broken(struct hvt_qmp *qmp, struct hvt_err *err, int code,
@@ -260,31 +208,14 @@ static int fill(struct hvt_qmp *qmp, int64_t want_id, struct json_object **reply
 static int send_all(struct hvt_qmp *qmp, const char *cmd, const char *p, size_t len,
 		    int64_t deadline, struct hvt_err *err)
 {
-	while (len) {
-		struct pollfd pfd = { .fd = qmp->fd, .events = POLLOUT };
-		ssize_t n;
+	int r = hvt_sock_send_all(qmp->fd, p, len, deadline, NULL);
 
-		if (qmp->is_sock)
-			n = send(qmp->fd, p, len, MSG_NOSIGNAL);
-		else
-			n = write(qmp->fd, p, len);
-		if (n >= 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EPIPE || errno == ECONNRESET)
-			return set_broken(qmp, err, -ECONNRESET, "QMP connection closed by QEMU");
-		if (errno != EAGAIN)
-			return set_broken(qmp, err, -errno, "cannot write to the QMP socket: %s",
-					  strerror(errno));
-		if (poll(&pfd, 1, hvt_ms_left(deadline)) == 0)
-			return hvt_err_set(err, -ETIMEDOUT,
-					   "QMP command '%s': QEMU does not read its socket",
-					   cmd);
-	}
+	if (r == -ECONNRESET)
+		return set_broken(qmp, err, r, "QMP connection closed by QEMU");
+	if (r == -ETIMEDOUT)
+		return hvt_err_set(err, r, "QMP command '%s': QEMU does not read its socket", cmd);
+	if (r)
+		return set_broken(qmp, err, r, "cannot write to the QMP socket: %s", strerror(-r));
 	return 0;
 }
 
@@ -456,7 +387,6 @@ struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_p
 {
 	int64_t deadline = deadline_after(timeout_ms);
 	struct hvt_qmp *qmp = hvt_zalloc(sizeof(*qmp));
-	struct stat st;
 	int flags, r;
 
 	qmp->fd = fd;
@@ -466,12 +396,11 @@ struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_p
 	qmp->rbuf = hvt_malloc(RBUF_SIZE);
 
 	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fstat(fd, &st) < 0) {
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		hvt_err_set(err, -errno, "QMP: bad file descriptor %d: %s", fd,
 			    strerror(errno));
 		goto err_free;
 	}
-	qmp->is_sock = S_ISSOCK(st.st_mode);
 	if (transcript_path) {
 		qmp->tfd = open(transcript_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 				0644);
@@ -509,11 +438,12 @@ struct hvt_qmp *hvt_qmp_connect(const char *path, int timeout_ms, const char *tr
 {
 	int64_t deadline = deadline_after(timeout_ms);
 	struct hvt_qmp *qmp;
-	int fd = -1, r;
+	int fd = hvt_sock_connect_unix(path, timeout_ms, err);
 
-	r = unix_connect(path, timeout_ms, &fd, err);
-	if (r)
+	if (fd < 0) {
+		hvt_err_prefix(err, "QMP");
 		return NULL;
+	}
 	qmp = hvt_qmp_open_fd(fd, timeout_ms < 0 ? -1 : hvt_ms_left(deadline),
 			      transcript_path, err);
 	if (!qmp)
