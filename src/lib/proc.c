@@ -455,6 +455,11 @@ pid_t hvt_proc_pid(const struct hvt_proc *p)
 	return p->pid;
 }
 
+int hvt_proc_fd(const struct hvt_proc *p)
+{
+	return p->pidfd;
+}
+
 const char *hvt_proc_name(const struct hvt_proc *p)
 {
 	return p->name;

@@ -51,6 +51,8 @@ struct hvt_proc *hvt_proc_spawn(const struct hvt_proc_opts *opts, struct hvt_err
 void hvt_proc_free(struct hvt_proc *p);
 
 pid_t hvt_proc_pid(const struct hvt_proc *p);
+/* A pidfd that polls readable when the child ends, or -1 if the kernel has none. */
+int hvt_proc_fd(const struct hvt_proc *p);
 const char *hvt_proc_name(const struct hvt_proc *p);
 
 /* 1 and *st filled if the child has ended, 0 if it is running. */

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The runner: schedules case attempts into forked processes, enforces
+ * timeouts, collects each attempt's record and shows progress.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "runner.h"
+#include "testtype.h"
+
+#define DEFAULT_TIMEOUT 600.0
+/* How long a timed-out case gets after SIGTERM to kill its machines itself. */
+#define TERM_GRACE_MS 2000
+
+struct job {
+	struct hvt_case *tmpl;	/* the case as the plan gives it */
+	int attempt;
+	int runs_left;		/* repeats still to start after this one */
+	int reruns_left;
+	bool failed_before;	/* an earlier attempt of this run failed */
+	bool flaky;		/* ... and a later one passed */
+};
+
+struct slot {
+	struct job *job;
+	struct hvt_proc *proc;
+	char *dir;
+	int64_t deadline;
+	int64_t started;
+};
+
+struct runner {
+	const struct hvt_runner_opts *o;
+	struct job *jobs;
+	size_t njobs, next;	/* next job never started */
+	struct job **retry;	/* jobs waiting for another attempt */
+	size_t nretry;
+	struct slot *slots;
+	int nslots, running;
+	size_t done_cases, failed_cases, attempts_done;
+	double attempt_secs;	/* total time of finished attempts, for the ETA */
+	struct hvt_runner_summary *sum;
+	int64_t t0;
+};
+
+int hvt_runner_parse_shard(const char *s, int *k, int *n, struct hvt_err *err)
+{
+	char *end;
+	long a, b;
+
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (errno || end == s || *end != '/')
+		goto bad;
+	s = end + 1;
+	b = strtol(s, &end, 10);
+	if (errno || end == s || *end || a < 1 || b < 1 || a > b || b > INT_MAX)
+		goto bad;
+	*k = (int)a;
+	*n = (int)b;
+	return 0;
+bad:
+	return hvt_err_set(err, -EINVAL, "shard '%s' is not K/N with 1 <= K <= N", s);
+}
+
+bool hvt_runner_in_shard(long pos, int k, int n)
+{
+	return pos % n == k - 1;
+}
+
+static void case_main(void *arg)
+{
+	struct slot *s = arg;
+	struct hvt_case *c = s->job->tmpl;
+	struct json_object *j;
+	char *tmp, *final;
+	struct hvt_err err = HVT_ERR_INIT;
+
+	/* machines this case starts keep their files in its directory */
+	setenv("HVT_WORKDIR", s->dir, 1);
+	setenv("HVT_KEEP", "1", 1);
+	hvt_proc_install_reaper();
+	free(c->workdir);
+	c->workdir = hvt_strdup(s->dir);
+	c->attempt = s->job->attempt;
+	c->t0 = hvt_now();
+	hvt_test_type_run_case(hvt_test_type_find(c->type), c);
+	j = hvt_case_to_json(c);
+	tmp = hvt_asprintf("%s/case.json.tmp", s->dir);
+	final = hvt_asprintf("%s/case.json", s->dir);
+	if (!hvt_file_write(tmp, hvt_json_str(j), strlen(hvt_json_str(j)), &err))
+		rename(tmp, final);
+	else
+		fprintf(stderr, "hvtest: %s\n", err.msg);
+	hvt_proc_kill_all();
+}
+
+static struct hvt_case *case_copy(const struct hvt_case *t)
+{
+	struct hvt_case *c = hvt_case_new(t->name, t->shortname, t->type);
+
+	c->index = t->index;
+	for (size_t i = 0; i < t->nparams; i++)
+		hvt_case_set_param(c, t->params[i].key, t->params[i].value);
+	return c;
+}
+
+static const char *const forensic_files[] = {
+	"console.log", "qmp.log", "qemu.stderr", "output.log", "exec.stdout", "exec.stderr",
+};
+
+static struct hvt_case *artifact_case;
+static size_t artifact_root_len;
+
+static int add_forensics(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	if (flag != FTW_F)
+		return 0;
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(forensic_files); i++) {
+		if (!strcmp(path + f->base, forensic_files[i])) {
+			const char *rel = path + artifact_root_len + 1;
+
+			for (size_t k = 0; k < artifact_case->nartifacts; k++)
+				if (!strcmp(artifact_case->artifacts[k].path, rel))
+					return 0;
+			hvt_case_artifact(artifact_case, rel, rel);
+		}
+	}
+	return 0;
+}
+
+/* Record the forensic files the attempt left in its directory as artifacts. */
+static void collect_forensics(struct hvt_case *c, const char *dir)
+{
+	artifact_case = c;
+	artifact_root_len = strlen(dir);
+	nftw(dir, add_forensics, 16, FTW_PHYS);
+	artifact_case = NULL;
+}
+
+/* The record of an ended attempt: its own, or one saying how it ended. */
+static struct hvt_case *collect(struct slot *s, const struct hvt_proc_status *st,
+				bool timed_out, double secs)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_case *c = NULL;
+	char *path = hvt_asprintf("%s/case.json", s->dir);
+	char *text = NULL, how[128];
+
+	if (!timed_out && !hvt_file_read(path, &text, NULL, NULL)) {
+		struct json_object *j = hvt_json_parse(text, &err);
+
+		if (j)
+			c = hvt_case_from_json(j, &err);
+		json_object_put(j);
+	}
+	if (!c) {
+		c = case_copy(s->job->tmpl);
+		c->attempt = s->job->attempt;
+		c->workdir = hvt_strdup(s->dir);
+		if (timed_out) {
+			c->timed_out = true;
+			c->reason = hvt_asprintf("timed out after %.0f s; its processes were killed",
+						 secs);
+		} else if (!st->exited || st->code) {
+			hvt_case_error(c, "case process %s",
+				       hvt_proc_status_str(st, how, sizeof(how)));
+		} else {
+			hvt_case_error(c, "case process left no record: %s",
+				       text ? err.msg : "case.json missing");
+		}
+	}
+	c->duration = secs;
+	collect_forensics(c, s->dir);
+	free(text);
+	free(path);
+	return c;
+}
+
+static int start(struct runner *r, struct slot *s, struct job *job, struct hvt_err *err)
+{
+	const char *argv[] = { job->tmpl->shortname, NULL };
+	struct hvt_proc_opts po = { .argv = argv, .fn = case_main, .fn_arg = s };
+	char *out;
+	int ret;
+
+	s->job = job;
+	s->dir = hvt_asprintf("%s/%ld.%d", r->o->workroot, job->tmpl->index, job->attempt);
+	hvt_rm_rf(s->dir);
+	ret = hvt_mkdir_p(s->dir, 0755, err);
+	if (ret)
+		return ret;
+	out = hvt_asprintf("%s/output.log", s->dir);
+	po.stdout_path = po.stderr_path = out;
+	s->proc = hvt_proc_spawn(&po, err);
+	free(out);
+	if (!s->proc)
+		return err ? err->code : -EIO;
+	s->started = hvt_now_ms();
+	s->deadline = s->started +
+		      (int64_t)((r->o->timeout > 0 ? r->o->timeout : DEFAULT_TIMEOUT) * 1000);
+	r->running++;
+	return 0;
+}
+
+static struct job *next_job(struct runner *r)
+{
+	if (r->nretry)
+		return r->retry[--r->nretry];
+	if (r->next < r->njobs)
+		return &r->jobs[r->next++];
+	return NULL;
+}
+
+static void progress(struct runner *r, const struct hvt_case *c)
+{
+	FILE *f = r->o->progress;
+	double elapsed = (double)(hvt_now_ms() - r->t0) / 1000;
+	enum hvt_outcome oc;
+	char eta[32] = "";
+
+	if (!f)
+		return;
+	if (r->attempts_done && r->done_cases < r->njobs) {
+		/* remaining cases at the mean attempt time, spread over the slots */
+		double left = r->attempt_secs / (double)r->attempts_done *
+			      (double)(r->njobs - r->done_cases) / r->nslots;
+
+		if (left >= 90)
+			snprintf(eta, sizeof(eta), ", ETA %.0fm", left / 60);
+		else
+			snprintf(eta, sizeof(eta), ", ETA %.0fs", left);
+	}
+	if (c) {
+		oc = hvt_case_outcome(c);
+		if (r->o->tty)
+			fputs("\r\033[K", f);
+		if (!r->o->tty || oc != HVT_PASS) {
+			const char *col = oc == HVT_PASS ? "\033[32m" :
+					  oc == HVT_SKIP ? "\033[33m" : "\033[31m";
+
+			fprintf(f, "%s%-7s%s %s (%.1f s)%s%s\n", r->o->tty ? col : "",
+				hvt_outcome_name(oc), r->o->tty ? "\033[0m" : "", c->name,
+				c->duration, c->reason ? ": " : "", c->reason ? c->reason : "");
+		}
+	}
+	if (r->o->tty) {
+		fprintf(f, "\r\033[K[%zu/%zu] %d running, %zu failed%s, %.0fs", r->done_cases,
+			r->njobs, r->running, r->failed_cases, eta, elapsed);
+	}
+	fflush(f);
+}
+
+static void finish(struct runner *r, struct slot *s, bool timed_out)
+{
+	struct hvt_proc_status st = { 0 };
+	struct job *job = s->job;
+	struct hvt_case *c;
+	enum hvt_outcome oc;
+	double secs = (double)(hvt_now_ms() - s->started) / 1000;
+	bool bad, final;
+
+	if (timed_out) {
+		/* SIGTERM first: the case's reaper kills its machines */
+		hvt_proc_stop(s->proc, TERM_GRACE_MS, &st);
+	} else {
+		hvt_proc_wait(s->proc, -1, &st);
+	}
+	hvt_proc_free(s->proc);
+	s->proc = NULL;
+	r->running--;
+	c = collect(s, &st, timed_out, secs);
+	oc = hvt_case_outcome(c);
+	bad = oc == HVT_FAIL || oc == HVT_ERROR || oc == HVT_TIMEOUT;
+	r->attempts_done++;
+	r->attempt_secs += secs;
+
+	final = true;
+	if (bad && job->reruns_left > 0) {
+		job->reruns_left--;
+		job->failed_before = true;
+		final = false;
+	} else if (job->runs_left > 0) {
+		job->runs_left--;
+		final = false;
+	}
+	if (!bad && job->failed_before && !job->flaky) {
+		job->flaky = c->flaky = true;
+		r->sum->flaky++;
+	}
+	if (!final) {
+		job->attempt++;
+		r->retry[r->nretry++] = job;
+	} else {
+		r->done_cases++;
+		r->sum->outcome[oc]++;
+		if (bad)
+			r->failed_cases++;
+	}
+	if (r->o->on_done)
+		r->o->on_done(c, final, r->o->opaque);
+	progress(r, c);
+	hvt_case_free(c);
+	free(s->dir);
+	s->dir = NULL;
+	s->job = NULL;
+}
+
+/* Wait for a child to end or a deadline to pass; finish what ended. */
+static void wait_some(struct runner *r)
+{
+	struct pollfd pfd[r->nslots];
+	int n = 0, timeout = 1000;
+	int64_t now = hvt_now_ms();
+	bool polled_all = true;
+
+	for (int i = 0; i < r->nslots; i++) {
+		struct slot *s = &r->slots[i];
+
+		if (!s->proc)
+			continue;
+		if (s->deadline - now < timeout)
+			timeout = (int)(s->deadline - now > 0 ? s->deadline - now : 0);
+		if (hvt_proc_fd(s->proc) < 0) {
+			polled_all = false;
+			continue;
+		}
+		pfd[n].fd = hvt_proc_fd(s->proc);
+		pfd[n++].events = POLLIN;
+	}
+	if (!polled_all && timeout > 20)
+		timeout = 20;
+	if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
+		HVT_BUG("poll: %s", strerror(errno));
+	now = hvt_now_ms();
+	for (int i = 0; i < r->nslots; i++) {
+		struct slot *s = &r->slots[i];
+		struct hvt_proc_status st;
+
+		if (!s->proc)
+			continue;
+		if (hvt_proc_poll(s->proc, &st) == 1)
+			finish(r, s, false);
+		else if (now >= s->deadline)
+			finish(r, s, true);
+	}
+	if (r->o->tty)
+		progress(r, NULL);
+}
+
+int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_runner_opts *o,
+		   struct hvt_runner_summary *sum, struct hvt_err *err)
+{
+	struct runner r = { .o = o, .sum = sum, .njobs = n, .t0 = hvt_now_ms() };
+	int ret = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!o->workroot)
+		return hvt_err_set(err, -EINVAL, "the runner needs a work directory");
+	ret = hvt_mkdir_p(o->workroot, 0755, err);
+	if (ret)
+		return ret;
+	r.nslots = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (r.nslots < 1)
+		r.nslots = 1;
+	r.slots = hvt_zalloc(sizeof(*r.slots) * (size_t)r.nslots);
+	r.jobs = hvt_zalloc(sizeof(*r.jobs) * (n ? n : 1));
+	r.retry = hvt_zalloc(sizeof(*r.retry) * (n ? n : 1));
+	for (size_t i = 0; i < n; i++) {
+		r.jobs[i].tmpl = cases[i];
+		r.jobs[i].attempt = 1;
+		r.jobs[i].runs_left = (o->repeat > 1 ? o->repeat : 1) - 1;
+		r.jobs[i].reruns_left = o->rerun_failed;
+	}
+	hvt_proc_install_reaper();
+	while (!ret && (r.running || r.nretry || r.next < r.njobs)) {
+		for (int i = 0; i < r.nslots && !ret; i++) {
+			struct job *job;
+
+			if (r.slots[i].proc)
+				continue;
+			job = next_job(&r);
+			if (!job)
+				break;
+			ret = start(&r, &r.slots[i], job, err);
+		}
+		if (r.running)
+			wait_some(&r);
+	}
+	/* on a runner error, the attempts in flight still end properly */
+	while (r.running)
+		wait_some(&r);
+	if (o->progress && o->tty) {
+		fputs("\r\033[K", o->progress);
+		fflush(o->progress);
+	}
+	sum->cases = r.done_cases;
+	sum->wall = (double)(hvt_now_ms() - r.t0) / 1000;
+	free(r.slots);
+	free(r.jobs);
+	free(r.retry);
+	return ret;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The runner: every case in its own process and work directory, N at a
+ * time, with per-case timeouts that kill the case's processes, repeats,
+ * reruns of failures (flaky detection), shards and terminal progress.
+ */
+#ifndef HVT_RUNNER_H
+#define HVT_RUNNER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "case.h"
+
+struct hvt_runner_opts {
+	int jobs;	  /* cases at once; 0: the number of online CPUs */
+	double timeout;	  /* seconds per case attempt; 0: 600 */
+	int repeat;	  /* runs of each case; 0: 1 */
+	int rerun_failed; /* extra attempts for a failing case; a later pass is flaky */
+	const char *workroot; /* case work dirs: WORKROOT/<index>.<attempt> */
+	/*
+	 * Called in the runner for every finished attempt, in completion
+	 * order. final: no further attempt of this case follows. The record
+	 * belongs to the runner and is freed after the call.
+	 */
+	void (*on_done)(struct hvt_case *c, bool final, void *opaque);
+	void *opaque;
+	FILE *progress;	  /* where progress goes (NULL: none) */
+	bool tty;	  /* progress rewrites one status line, with colour */
+};
+
+struct hvt_runner_summary {
+	size_t cases;	       /* distinct cases run */
+	size_t outcome[5];     /* final outcomes, by enum hvt_outcome */
+	size_t flaky;
+	double wall;	       /* seconds */
+};
+
+/*
+ * Run every case in cases (templates: name, type, index, params), each
+ * attempt in a forked process of its own. Returns 0 when the run
+ * completed (whatever the outcomes), -errno when the runner itself
+ * could not go on.
+ */
+int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_runner_opts *o,
+		   struct hvt_runner_summary *sum, struct hvt_err *err);
+
+/* "K/N" with 1 <= K <= N: the shard of a plan a host runs. */
+int hvt_runner_parse_shard(const char *s, int *k, int *n, struct hvt_err *err);
+/* Whether the case at position pos of the expanded plan is in shard k of n. */
+bool hvt_runner_in_shard(long pos, int k, int n);
+
+/* Register the built-in test types ("exec", "noop", "crash", "hang"). */
+void hvt_runner_register_builtin(void);
+
+/*
+ * Record a TAP stream's results as c's checks: "ok"/"not ok" lines,
+ * "# SKIP" and "# TODO" directives, "1..N" plans (a mismatch is an
+ * error), "1..0 # SKIP why", "Bail out!". exit_code is the producer's:
+ * non-zero without a failed check is an error.
+ */
+void hvt_runner_apply_tap(struct hvt_case *c, const char *tap, int exit_code);
+
+#endif
