@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,43 +82,25 @@ static int set_broken(struct hvt_qga *qga, struct hvt_err *err, int code,
  */
 static int fill(struct hvt_qga *qga, int64_t deadline, struct hvt_err *err)
 {
-	for (;;) {
-		struct pollfd pfd = { .fd = qga->fd, .events = POLLIN };
-		ssize_t n;
-		int r;
+	ssize_t n;
+	int r;
 
-		if (qga->broken)
-			return hvt_err_set(err, qga->broken, "%s", qga->broken_msg);
-		r = poll(&pfd, 1, hvt_ms_left(deadline));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return hvt_err_set(err, -errno, "poll on the guest agent socket: %s",
-					   strerror(errno));
-		}
-		if (!r)
-			return -ETIMEDOUT;
-		n = read(qga->fd, qga->rbuf, RBUF_SIZE);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET)
-				return set_broken(qga, err, -ECONNRESET,
-						  "guest agent connection closed by QEMU");
-			return set_broken(qga, err, -errno,
-					  "cannot read from the guest agent socket: %s",
-					  strerror(errno));
-		}
-		if (!n)
-			return set_broken(qga, err, -ECONNRESET,
-					  "guest agent connection closed by QEMU");
-		r = hvt_jstream_feed(qga->js, qga->rbuf, (size_t)n, err);
-		if (r) {
-			qga->need_sync = true;
-			hvt_err_prefix(err, "guest agent");
-		}
-		return r;
+	if (qga->broken)
+		return hvt_err_set(err, qga->broken, "%s", qga->broken_msg);
+	n = hvt_sock_recv(qga->fd, qga->rbuf, RBUF_SIZE, deadline, NULL);
+	if (n == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	if (n == -ECONNRESET)
+		return set_broken(qga, err, -ECONNRESET, "guest agent connection closed by QEMU");
+	if (n < 0)
+		return set_broken(qga, err, (int)n, "cannot read from the guest agent socket: %s",
+				  strerror((int)-n));
+	r = hvt_jstream_feed(qga->js, qga->rbuf, (size_t)n, err);
+	if (r) {
+		qga->need_sync = true;
+		hvt_err_prefix(err, "guest agent");
 	}
+	return r;
 }
 
 static int send_all(struct hvt_qga *qga, const char *p, size_t len, int64_t deadline,

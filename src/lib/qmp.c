@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,43 +165,27 @@ static void dispatch(struct hvt_qmp *qmp, int64_t want_id, struct json_object **
 static int fill(struct hvt_qmp *qmp, int64_t want_id, struct json_object **reply,
 		int64_t deadline, struct hvt_err *err)
 {
-	for (;;) {
-		struct pollfd pfd = { .fd = qmp->fd, .events = POLLIN };
-		struct hvt_err ferr; /* only read when set */
-		ssize_t n;
-		int r;
+	struct hvt_err ferr; /* only read when set */
+	ssize_t n;
+	int r;
 
-		if (qmp->broken)
-			return broken_err(qmp, err);
-		r = poll(&pfd, 1, hvt_ms_left(deadline));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return hvt_err_set(err, -errno, "poll on the QMP socket: %s",
-					   strerror(errno));
-		}
-		if (!r)
-			return -ETIMEDOUT;
-		n = read(qmp->fd, qmp->rbuf, RBUF_SIZE);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == ECONNRESET)
-				return set_broken(qmp, err, -ECONNRESET,
-						  "QMP connection closed by QEMU");
-			return set_broken(qmp, err, -errno, "cannot read from the QMP socket: %s",
-					  strerror(errno));
-		}
-		if (!n)
-			return set_broken(qmp, err, -ECONNRESET, "QMP connection closed by QEMU");
-		r = hvt_jstream_feed(qmp->js, qmp->rbuf, (size_t)n, &ferr);
-		dispatch(qmp, want_id, reply);
-		/* QMP has no 0xFF resynchronisation: after a framing error
-		 * the stream is lost. */
-		if (r)
-			return set_broken(qmp, err, r, "QMP: %s", ferr.msg);
-		return 0;
-	}
+	if (qmp->broken)
+		return broken_err(qmp, err);
+	n = hvt_sock_recv(qmp->fd, qmp->rbuf, RBUF_SIZE, deadline, NULL);
+	if (n == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	if (n == -ECONNRESET)
+		return set_broken(qmp, err, -ECONNRESET, "QMP connection closed by QEMU");
+	if (n < 0)
+		return set_broken(qmp, err, (int)n, "cannot read from the QMP socket: %s",
+				  strerror((int)-n));
+	r = hvt_jstream_feed(qmp->js, qmp->rbuf, (size_t)n, &ferr);
+	dispatch(qmp, want_id, reply);
+	/* QMP has no 0xFF resynchronisation: after a framing error the
+	 * stream is lost. */
+	if (r)
+		return set_broken(qmp, err, r, "QMP: %s", ferr.msg);
+	return 0;
 }
 
 static int send_all(struct hvt_qmp *qmp, const char *cmd, const char *p, size_t len,

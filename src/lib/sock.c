@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Socket plumbing the protocol clients share: connect to a unix socket
- * that appears late, send a whole message on a non-blocking fd.
+ * that appears late, send and receive on a non-blocking fd with deadlines.
  */
 #include <errno.h>
 #include <poll.h>
@@ -88,4 +88,30 @@ int hvt_sock_send_all(int fd, const void *buf, size_t len, int64_t deadline,
 			return hvt_err_set(err, -errno, "poll on fd %d: %s", fd, strerror(errno));
 	}
 	return 0;
+}
+
+ssize_t hvt_sock_recv(int fd, void *buf, size_t len, int64_t deadline, struct hvt_err *err)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int r = poll(&pfd, 1, deadline < 0 ? -1 : hvt_ms_left(deadline));
+		ssize_t n;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return hvt_err_set(err, -errno, "poll on fd %d: %s", fd, strerror(errno));
+		}
+		if (!r)
+			return hvt_err_set(err, -ETIMEDOUT, "fd %d: nothing to read", fd);
+		n = read(fd, buf, len);
+		if (n > 0)
+			return n;
+		if (!n || errno == ECONNRESET)
+			return hvt_err_set(err, -ECONNRESET, "fd %d: connection closed by the peer",
+					   fd);
+		if (errno != EINTR && errno != EAGAIN)
+			return hvt_err_set(err, -errno, "cannot read from fd %d: %s", fd,
+					   strerror(errno));
+	}
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Socket plumbing the protocol clients share: connecting to a unix socket
- * that may not exist yet, and sending a whole message on a non-blocking fd.
+ * that may not exist yet, sending a whole message and waiting for input
+ * on a non-blocking fd, with deadlines.
  */
 #ifndef HVT_SOCK_H
 #define HVT_SOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -32,5 +34,13 @@ int hvt_sock_connect_unix(const char *path, int timeout_ms, struct hvt_err *err)
  */
 int hvt_sock_send_all(int fd, const void *buf, size_t len, int64_t deadline,
 		      struct hvt_err *err);
+
+/*
+ * Wait until fd (which may be non-blocking) has data or deadline passes
+ * (a hvt_now_ms() value; negative: no limit), then read up to len bytes
+ * into buf. Returns how many (at least 1), -ECONNRESET when the peer
+ * closed the connection, -ETIMEDOUT, or another -errno from poll or read.
+ */
+ssize_t hvt_sock_recv(int fd, void *buf, size_t len, int64_t deadline, struct hvt_err *err);
 
 #endif
