@@ -11,16 +11,10 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "jstream.h"
+#include "fakepeer.h"
 #include "qmp.h"
 
 #define T(path, fn) { path, fn, NULL, NULL, NULL }
@@ -33,191 +27,12 @@
 	name "\", \"data\": {\"n\": " #n "}}\r\n"
 #define OK_REPLY "{\"return\": {}, \"id\": %ID%}\r\n"
 
-/* The fake QEMU's script. */
-enum op {
-	OP_END,	   /* read and ignore until the client hangs up */
-	OP_WRITE,  /* write text, "%ID%" replaced by the last command's id */
-	OP_EXPECT, /* read a command named text (args: its arguments, or NULL) */
-	OP_SLEEP,  /* ms */
-	OP_CLOSE,  /* hang up */
-};
-
-struct step {
-	enum op op;
-	const char *text;
-	const char *args;
-	int ms;
-};
-
-#define W(t) { OP_WRITE, t, NULL, 0 }
-#define X(cmd) { OP_EXPECT, cmd, NULL, 0 }
-#define XA(cmd, a) { OP_EXPECT, cmd, a, 0 }
-#define S(ms) { OP_SLEEP, NULL, NULL, ms }
-#define CLOSE { OP_CLOSE, NULL, NULL, 0 }
-#define END { OP_END, NULL, NULL, 0 }
 #define HANDSHAKE W(GREETING), X("qmp_capabilities"), W(OK_REPLY)
 
-struct server {
-	int fd;
-	int listen_fd;		/* accept a connection first, if >= 0 */
-	int listen_delay_ms;	/* before binding the listening socket */
-	const char *path;
-	const struct step *steps;
-	pthread_t thread;
-	int64_t last_id;
-	char failure[512];
-};
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static void server_fail(struct server *s, const char *fmt, ...) HVT_PRINTF(2, 3);
-
-static void server_fail(struct server *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->failure[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->failure, sizeof(s->failure), fmt, ap);
-	va_end(ap);
-}
-
-static void write_text(struct server *s, const char *text)
-{
-	struct hvt_buf b = HVT_BUF_INIT;
-	const char *p;
-
-	hvt_buf_add(&b, "", 0);
-	while ((p = strstr(text, "%ID%"))) {
-		hvt_buf_add(&b, text, (size_t)(p - text));
-		hvt_buf_addf(&b, "%lld", (long long)s->last_id);
-		text = p + 4;
-	}
-	hvt_buf_add(&b, text, strlen(text));
-	if (send(s->fd, b.p, b.len, MSG_NOSIGNAL) != (ssize_t)b.len)
-		server_fail(s, "server: short write");
-	hvt_buf_release(&b);
-}
-
-static void expect(struct server *s, struct hvt_jstream *js, const struct step *st)
-{
-	struct json_object *msg;
-	const char *cmd;
-
-	while (!(msg = hvt_jstream_pop(js))) {
-		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		char buf[4096];
-		ssize_t n;
-
-		if (poll(&pfd, 1, 5000) != 1) {
-			server_fail(s, "server: no command '%s' within 5 s", st->text);
-			return;
-		}
-		n = read(s->fd, buf, sizeof(buf));
-		if (n <= 0) {
-			server_fail(s, "server: EOF while waiting for '%s'", st->text);
-			return;
-		}
-		if (hvt_jstream_feed(js, buf, (size_t)n, NULL))
-			server_fail(s, "server: bad JSON from client");
-	}
-	cmd = hvt_json_get_str(msg, "execute");
-	if (!cmd || strcmp(cmd, st->text))
-		server_fail(s, "server: expected '%s', got %s", st->text, hvt_json_str(msg));
-	if (st->args && strcmp(hvt_json_str(hvt_json_get(msg, "arguments")), st->args))
-		server_fail(s, "server: expected arguments %s, got %s", st->args,
-		     hvt_json_str(hvt_json_get(msg, "arguments")));
-	if (!st->args && hvt_json_get(msg, "arguments"))
-		server_fail(s, "server: unexpected arguments in %s", hvt_json_str(msg));
-	s->last_id = hvt_json_get_int(msg, "id", -1);
-	json_object_put(msg);
-}
-
-static void *server_main(void *opaque)
-{
-	struct server *s = opaque;
-	struct hvt_jstream *js = hvt_jstream_new(0);
-
-	if (s->path) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		int lfd;
-
-		sleep_ms(s->listen_delay_ms);
-		lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
-		if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1)) {
-			server_fail(s, "server: cannot listen on %s", s->path);
-			close(lfd);
-			goto out;
-		}
-		s->fd = accept(lfd, NULL, NULL);
-		close(lfd);
-	}
-	for (const struct step *st = s->steps; ; st++) {
-		switch (st->op) {
-		case OP_WRITE:
-			write_text(s, st->text);
-			continue;
-		case OP_EXPECT:
-			expect(s, js, st);
-			continue;
-		case OP_SLEEP:
-			sleep_ms(st->ms);
-			continue;
-		case OP_CLOSE:
-			close(s->fd);
-			s->fd = -1;
-			goto out;
-		case OP_END:
-			break;
-		}
-		break;
-	}
-	/* Hold the connection open until the client hangs up. */
-	for (;;) {
-		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		char buf[4096];
-
-		if (poll(&pfd, 1, 10000) != 1 || read(s->fd, buf, sizeof(buf)) <= 0)
-			break;
-	}
-	close(s->fd);
-	s->fd = -1;
-out:
-	hvt_jstream_free(js);
-	return NULL;
-}
-
-/* Start the fake QEMU on one end of a socket pair; return the other. */
-static int server_start(struct server *s, const struct step *steps)
-{
-	int sv[2];
-
-	memset(s, 0, sizeof(*s));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	s->fd = sv[1];
-	s->steps = steps;
-	assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
-	return sv[0];
-}
-
-static void server_finish(struct server *s)
-{
-	pthread_join(s->thread, NULL);
-	if (s->failure[0])
-		fail_msg("%s", s->failure);
-}
-
-static struct hvt_qmp *open_client(struct server *s, const struct step *steps)
+static struct hvt_qmp *open_client(struct fakepeer *s, const struct fakepeer_step *steps)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_qmp *qmp = hvt_qmp_open_fd(server_start(s, steps), 2000, NULL, &err);
+	struct hvt_qmp *qmp = hvt_qmp_open_fd(fakepeer_start(s, steps), 2000, NULL, &err);
 
 	if (!qmp)
 		fail_msg("hvt_qmp_open_fd: %s", err.msg);
@@ -237,7 +52,7 @@ static void expect_event(struct hvt_qmp *qmp, const char *name, int n)
 
 static void test_greeting(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("query-status"),
 		W("{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": %ID%}\r\n"),
@@ -247,7 +62,7 @@ static void test_greeting(void **state)
 	};
 	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *ret;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 	int major, minor, micro;
 
@@ -266,12 +81,12 @@ static void test_greeting(void **state)
 	json_object_put(ret);
 	assert_null(hvt_qmp_event_pop(qmp));
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_events_around_reply(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		W(GREETING),
 		W(EV("EARLY", 1)),
 		X("qmp_capabilities"),
@@ -294,7 +109,7 @@ static void test_events_around_reply(void **state)
 	};
 	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *ret;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	assert_int_equal(hvt_qmp_execute(qmp, "stop", NULL, NULL, 2000, &err), 0);
@@ -313,12 +128,12 @@ static void test_events_around_reply(void **state)
 	expect_event(qmp, "E", 7);
 	assert_null(hvt_qmp_event_pop(qmp));
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_error_reply(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("device_del"),
 		W("{\"id\": %ID%, \"error\": {\"class\": \"DeviceNotFound\","
@@ -329,7 +144,7 @@ static void test_error_reply(void **state)
 	};
 	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *ret = (void *)1;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	assert_int_equal(hvt_qmp_executef(qmp, &ret, 2000, &err, "device_del", NULL),
@@ -343,12 +158,12 @@ static void test_error_reply(void **state)
 	assert_string_equal(hvt_json_get_str(ret, "status"), "paused");
 	json_object_put(ret);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_eof(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("quit"),
 		W(EV("SHUTDOWN", 1)),
@@ -356,7 +171,7 @@ static void test_eof(void **state)
 	};
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_qmp_event *ev;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	assert_int_equal(hvt_qmp_execute(qmp, "quit", NULL, NULL, 2000, &err), -ECONNRESET);
@@ -375,14 +190,14 @@ static void test_eof(void **state)
 	assert_string_equal(err.msg, "QMP connection closed by QEMU");
 	assert_int_equal(hvt_qmp_poll(qmp, 10, &err), -ECONNRESET);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_sigpipe(void **state)
 {
-	static const struct step steps[] = { HANDSHAKE, CLOSE };
+	static const struct fakepeer_step steps[] = { HANDSHAKE, CLOSE };
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	pthread_join(s.thread, NULL);
@@ -395,7 +210,7 @@ static void test_sigpipe(void **state)
 
 static void test_timeout_and_stale_replies(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("slow"),
 		S(600),
@@ -409,7 +224,7 @@ static void test_timeout_and_stale_replies(void **state)
 	};
 	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *ret;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 	int64_t t0 = hvt_now_ms(), dt;
 
@@ -426,7 +241,7 @@ static void test_timeout_and_stale_replies(void **state)
 	assert_string_equal(hvt_json_get_str(ret, "which"), "fast");
 	json_object_put(ret);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 struct want_n {
@@ -444,7 +259,7 @@ static bool has_n(const struct hvt_qmp_event *ev, void *opaque)
 
 static void test_event_wait(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		W(EV("A", 1) EV("B", 2) EV("A", 3) EV("C", 4)),
 		X("cont"),
@@ -458,7 +273,7 @@ static void test_event_wait(void **state)
 	struct hvt_err err = HVT_ERR_INIT;
 	struct want_n w = { 3, 0 };
 	struct hvt_qmp_event *ev;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	assert_int_equal(hvt_qmp_execute(qmp, "cont", NULL, NULL, 2000, &err), 0);
@@ -490,19 +305,19 @@ static void test_event_wait(void **state)
 	hvt_qmp_event_clear(qmp);
 	assert_null(hvt_qmp_event_pop(qmp));
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_bad_json(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("query-status"),
 		W(EV("A", 1) "{\"return\": nope}\r\n"),
 		END,
 	};
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err),
@@ -513,44 +328,44 @@ static void test_bad_json(void **state)
 			 -EBADMSG);
 	expect_event(qmp, "A", 1);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_max_msg(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("query-big"),
 		W("{\"return\": \"0123456789012345678901234567890123456789\", \"id\": %ID%}\r\n"),
 		END,
 	};
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp = open_client(&s, steps);
 
 	hvt_qmp_set_max_msg(qmp, 32);
 	assert_int_equal(hvt_qmp_execute(qmp, "query-big", NULL, NULL, 2000, &err),
 			 -EMSGSIZE);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_no_greeting(void **state)
 {
-	static const struct step steps[] = { W("{\"event\": \"X\"}"), END };
+	static const struct fakepeer_step steps[] = { W("{\"event\": \"X\"}"), END };
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s;
-	struct hvt_qmp *qmp = hvt_qmp_open_fd(server_start(&s, steps), 100, NULL, &err);
+	struct fakepeer s;
+	struct hvt_qmp *qmp = hvt_qmp_open_fd(fakepeer_start(&s, steps), 100, NULL, &err);
 
 	assert_null(qmp);
 	assert_int_equal(err.code, -ETIMEDOUT);
 	assert_non_null(strstr(err.msg, "greeting"));
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 static void test_capabilities_error(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		W(GREETING),
 		X("qmp_capabilities"),
 		W("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"nope\"},"
@@ -558,14 +373,14 @@ static void test_capabilities_error(void **state)
 		END,
 	};
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s;
-	struct hvt_qmp *qmp = hvt_qmp_open_fd(server_start(&s, steps), 2000, NULL, &err);
+	struct fakepeer s;
+	struct hvt_qmp *qmp = hvt_qmp_open_fd(fakepeer_start(&s, steps), 2000, NULL, &err);
 
 	assert_null(qmp);
 	assert_int_equal(err.code, -EREMOTEIO);
 	assert_string_equal(err.cls, "CommandNotFound");
 	assert_string_equal(err.msg, "QMP capabilities negotiation: qmp_capabilities: nope");
-	server_finish(&s);
+	fakepeer_finish(&s);
 }
 
 /* "2026-11-22T03:10:00.123456Z" */
@@ -583,7 +398,7 @@ static bool is_timestamp(const char *s, size_t len)
 
 static void test_transcript(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("query-status"),
 		W(EV("A", 1) "{\"return\": {\"status\": \"running\"}, \"id\": %ID%}\r\n"),
@@ -601,19 +416,19 @@ static void test_transcript(void **state)
 	};
 	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path, *text, *line, *save = NULL;
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s;
+	struct fakepeer s;
 	struct hvt_qmp *qmp;
 	size_t i = 0;
 
 	assert_non_null(mkdtemp(dir));
 	path = hvt_asprintf("%s/qmp.log", dir);
-	qmp = hvt_qmp_open_fd(server_start(&s, steps), 2000, path, &err);
+	qmp = hvt_qmp_open_fd(fakepeer_start(&s, steps), 2000, path, &err);
 	assert_non_null(qmp);
 	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
 	/* Written as it happens, before the client goes away. */
 	assert_int_equal(hvt_file_read(path, &text, NULL, &err), 0);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
+	fakepeer_finish(&s);
 
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
 		char *sp1 = strchr(line, ' '), *sp2;
@@ -635,31 +450,31 @@ static void test_transcript(void **state)
 
 static void test_connect(void **state)
 {
-	static const struct step steps[] = {
+	static const struct fakepeer_step steps[] = {
 		HANDSHAKE,
 		X("query-status"),
 		W("{\"return\": {\"status\": \"running\"}, \"id\": %ID%}"),
 		END,
 	};
-	char dir[] = "/tmp/hvt-test-qmp-XXXXXX";
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
 	struct hvt_err err = HVT_ERR_INIT;
-	struct server s = { .fd = -1, .listen_delay_ms = 150, .steps = steps };
+	struct fakepeer s;
 	struct hvt_qmp *qmp;
 	int64_t t0;
 
 	assert_non_null(mkdtemp(dir));
-	s.path = hvt_asprintf("%s/qmp.sock", dir);
-	assert_int_equal(pthread_create(&s.thread, NULL, server_main, &s), 0);
+	path = hvt_asprintf("%s/qmp.sock", dir);
+	fakepeer_listen(&s, path, 150, steps);
 	/* The socket appears only later: connect keeps trying. */
 	t0 = hvt_now_ms();
-	qmp = hvt_qmp_connect(s.path, 3000, NULL, &err);
+	qmp = hvt_qmp_connect(path, 3000, NULL, &err);
 	if (!qmp)
 		fail_msg("%s", err.msg);
 	assert_true(hvt_now_ms() - t0 >= 140);
 	assert_int_equal(hvt_qmp_execute(qmp, "query-status", NULL, NULL, 2000, &err), 0);
 	hvt_qmp_free(qmp);
-	server_finish(&s);
-	free((char *)s.path);
+	fakepeer_finish(&s);
+	free(path);
 	assert_int_equal(hvt_rm_rf(dir), 0);
 }
 
