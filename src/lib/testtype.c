@@ -3,6 +3,7 @@
  * The registry of test types and the init/run/cleanup sequence of a case.
  */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 
 static const struct hvt_test_type *types[MAX_TYPES];
 static size_t ntypes;
-static char registry_error[512];
+static char registry_error[sizeof(((struct hvt_err *)0)->msg)];
 
 int hvt_test_type_register(const struct hvt_test_type *t, struct hvt_err *err)
 {
