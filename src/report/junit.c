@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * JUnit XML writer in the dialect Jenkins and GitLab read. The counts go
+ * into the <testsuite> attributes, so cases are collected and the whole
+ * document is written at the end.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report-int.h"
+
+static void esc(struct hvt_buf *b, const char *s)
+{
+	hvt_report_xml_escape(b, s);
+}
+
+/* Seconds as JUnit wants them: plain decimal, never nan/inf. */
+static void put_time(struct hvt_buf *b, double t)
+{
+	hvt_buf_addf(b, "%.3f", isfinite(t) && t > 0 ? t : 0.0);
+}
+
+static void junit_begin(struct hvt_report *r)
+{
+}
+
+static void prop(struct hvt_buf *b, const char *indent, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	hvt_buf_addf(b, "%s<property name=\"", indent);
+	esc(b, name);
+	hvt_buf_addf(b, "\" value=\"");
+	esc(b, value);
+	hvt_buf_addf(b, "\"/>\n");
+}
+
+static void junit_add(struct hvt_report *r, const struct hvt_case *c)
+{
+	enum hvt_outcome o = hvt_case_outcome(c);
+	struct hvt_buf *b = &r->buf;
+	size_t nfailed = 0;
+
+	hvt_buf_addf(b, "    <testcase classname=\"");
+	esc(b, *c->type ? c->type : "hvtest");
+	hvt_buf_addf(b, "\" name=\"");
+	esc(b, c->name);
+	hvt_buf_addf(b, "\" time=\"");
+	put_time(b, c->duration);
+	hvt_buf_addf(b, "\">\n");
+
+	if (c->nmetrics || c->nparams || c->flaky) {
+		hvt_buf_addf(b, "      <properties>\n");
+		for (size_t i = 0; i < c->nparams; i++) {
+			char *n = hvt_asprintf("param.%s", c->params[i].key);
+
+			prop(b, "        ", n, c->params[i].value);
+			free(n);
+		}
+		for (size_t i = 0; i < c->nmetrics; i++) {
+			char *n = hvt_asprintf("metric.%s", c->metrics[i].name);
+			char *v = hvt_asprintf("%.17g%s%s", c->metrics[i].value,
+					       *c->metrics[i].unit ? " " : "", c->metrics[i].unit);
+
+			prop(b, "        ", n, v);
+			free(n);
+			free(v);
+		}
+		if (c->flaky)
+			prop(b, "        ", "flaky", "true");
+		hvt_buf_addf(b, "      </properties>\n");
+	}
+
+	for (size_t i = 0; i < c->nchecks; i++)
+		nfailed += c->checks[i].status == HVT_FAIL;
+	switch (o) {
+	case HVT_FAIL: {
+		char *msg = hvt_asprintf("%zu of %zu checks failed", nfailed, c->nchecks);
+
+		hvt_buf_addf(b, "      <failure type=\"fail\" message=\"");
+		esc(b, msg);
+		free(msg);
+		hvt_buf_addf(b, "\">");
+		for (size_t i = 0; i < c->nchecks; i++) {
+			if (c->checks[i].status != HVT_FAIL)
+				continue;
+			esc(b, c->checks[i].name);
+			hvt_buf_addf(b, ": ");
+			esc(b, c->checks[i].message);
+			hvt_buf_addf(b, "\n");
+		}
+		hvt_buf_addf(b, "</failure>\n");
+		break;
+	}
+	case HVT_ERROR:
+	case HVT_TIMEOUT:
+		hvt_buf_addf(b, "      <error type=\"%s\" message=\"", hvt_outcome_name(o));
+		esc(b, c->reason ? c->reason : "no verdict: the case recorded no check");
+		hvt_buf_addf(b, "\">");
+		esc(b, c->reason ? c->reason : "");
+		hvt_buf_addf(b, "</error>\n");
+		break;
+	case HVT_SKIP:
+		hvt_buf_addf(b, "      <skipped message=\"");
+		esc(b, c->reason ? c->reason : "every check skipped");
+		hvt_buf_addf(b, "\"/>\n");
+		break;
+	case HVT_PASS:
+		break;
+	}
+
+	hvt_buf_addf(b, "      <system-out>");
+	hvt_buf_addf(b, "outcome: %s, attempt %d\n", hvt_outcome_name(o), c->attempt);
+	for (size_t i = 0; i < c->nchecks; i++) {
+		hvt_buf_addf(b, "[%s] ", hvt_outcome_name(c->checks[i].status));
+		esc(b, c->checks[i].name);
+		if (c->checks[i].message && *c->checks[i].message) {
+			hvt_buf_addf(b, ": ");
+			esc(b, c->checks[i].message);
+		}
+		hvt_buf_addf(b, "\n");
+	}
+	if (c->workdir) {
+		hvt_buf_addf(b, "work directory: ");
+		esc(b, c->workdir);
+		hvt_buf_addf(b, "\n");
+	}
+	for (size_t i = 0; i < c->nartifacts; i++) {
+		hvt_buf_addf(b, "artifact ");
+		esc(b, c->artifacts[i].name);
+		hvt_buf_addf(b, ": ");
+		esc(b, c->artifacts[i].path);
+		hvt_buf_addf(b, "\n");
+	}
+	hvt_buf_addf(b, "</system-out>\n    </testcase>\n");
+}
+
+static void junit_end(struct hvt_report *r)
+{
+	struct hvt_buf h = HVT_BUF_INIT;
+	long failures = r->counts[HVT_FAIL];
+	long errors = r->counts[HVT_ERROR] + r->counts[HVT_TIMEOUT];
+	long skipped = r->counts[HVT_SKIP];
+	char ts[32];
+
+	hvt_buf_addf(&h, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	hvt_buf_addf(&h, "<testsuites name=\"hvtest\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\""
+			 " skipped=\"%ld\" time=\"", r->n, failures, errors, skipped);
+	put_time(&h, r->time);
+	hvt_buf_addf(&h, "\">\n  <testsuite name=\"");
+	esc(&h, r->run.plan ? r->run.plan : "hvtest");
+	hvt_buf_addf(&h, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" skipped=\"%ld\" time=\"",
+		     r->n, failures, errors, skipped);
+	put_time(&h, r->time);
+	hvt_buf_addf(&h, "\"");
+	if (r->run.started > 0) {
+		report_iso_time(ts, sizeof(ts), r->run.started);
+		hvt_buf_addf(&h, " timestamp=\"%s\"", ts);
+	}
+	if (r->run.host.hostname) {
+		hvt_buf_addf(&h, " hostname=\"");
+		esc(&h, r->run.host.hostname);
+		hvt_buf_addf(&h, "\"");
+	}
+	hvt_buf_addf(&h, ">\n    <properties>\n");
+	if (r->run.id) {
+		char id[32];
+
+		hvt_snprintf(id, sizeof(id), "%lld", (long long)r->run.id);
+		prop(&h, "      ", "run", id);
+	}
+	prop(&h, "      ", "filters", r->run.filters);
+	prop(&h, "      ", "kernel", r->run.host.kernel);
+	prop(&h, "      ", "qemu", r->run.host.qemu);
+	prop(&h, "      ", "qemu_version", r->run.host.qemu_version);
+	prop(&h, "      ", "accel", r->run.host.accel);
+	prop(&h, "      ", "accel_reason", r->run.host.accel_reason);
+	prop(&h, "      ", "hvtest_version", r->run.host.hvtest_version);
+	hvt_buf_addf(&h, "    </properties>\n");
+	fwrite(h.p, 1, h.len, r->out);
+	if (r->buf.len)
+		fwrite(r->buf.p, 1, r->buf.len, r->out);
+	fputs("  </testsuite>\n</testsuites>\n", r->out);
+	hvt_buf_release(&h);
+}
+
+const struct report_ops report_junit_ops = {
+	.begin = junit_begin,
+	.add = junit_add,
+	.end = junit_end,
+};

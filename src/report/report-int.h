@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the report writers share: the writer state and one set of
+ * callbacks per format. Internal to src/report/.
+ */
+#ifndef HVT_REPORT_INT_H
+#define HVT_REPORT_INT_H
+
+#include "report.h"
+
+struct report_ops {
+	void (*begin)(struct hvt_report *r);
+	void (*add)(struct hvt_report *r, const struct hvt_case *c);
+	void (*end)(struct hvt_report *r);
+};
+
+struct hvt_report {
+	const struct report_ops *ops;
+	FILE *out;
+	bool begun, ended;
+	long ncases;		/* announced, -1 unknown */
+	long n;			/* cases reported */
+	long counts[HVT_TIMEOUT + 1];
+	double time;		/* sum of case durations */
+	/* a copy of the run's record; run.id is 0 without a run */
+	struct hvt_run_info run;
+	struct hvt_buf buf;	/* formats that write at the end collect here */
+};
+
+extern const struct report_ops report_tap_ops;
+extern const struct report_ops report_junit_ops;
+extern const struct report_ops report_json_ops;
+
+/* Wall clock seconds -> "2026-11-22T03:10:00Z" (UTC) into buf (>= 32 bytes). */
+void report_iso_time(char *buf, size_t len, double t);
+
+#endif

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Report writers: format dispatch, the run's record, and the XML escaping
+ * the JUnit writer needs.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report-int.h"
+
+static const char *const format_names[] = {
+	[HVT_REPORT_TAP] = "tap",
+	[HVT_REPORT_JUNIT] = "junit",
+	[HVT_REPORT_JSON] = "json",
+};
+
+int hvt_report_format_parse(const char *name, enum hvt_report_format *out)
+{
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(format_names); i++) {
+		if (!strcmp(name, format_names[i])) {
+			*out = (enum hvt_report_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+struct hvt_report *hvt_report_new(enum hvt_report_format fmt, FILE *out)
+{
+	struct hvt_report *r = hvt_zalloc(sizeof(*r));
+
+	switch (fmt) {
+	case HVT_REPORT_TAP:
+		r->ops = &report_tap_ops;
+		break;
+	case HVT_REPORT_JUNIT:
+		r->ops = &report_junit_ops;
+		break;
+	case HVT_REPORT_JSON:
+		r->ops = &report_json_ops;
+		break;
+	default:
+		HVT_BUG("report format %d", (int)fmt);
+	}
+	r->out = out;
+	r->ncases = -1;
+	return r;
+}
+
+static const char *dup_or_null(const char *s)
+{
+	return s ? hvt_strdup(s) : NULL;
+}
+
+int hvt_report_begin(struct hvt_report *r, const struct hvt_run_info *run, long ncases,
+		     struct hvt_err *err)
+{
+	if (r->begun)
+		return hvt_err_set(err, -EINVAL, "report already begun");
+	r->begun = true;
+	r->ncases = ncases;
+	if (run) {
+		r->run = *run;
+		r->run.plan = dup_or_null(run->plan);
+		r->run.filters = dup_or_null(run->filters);
+		r->run.argv = dup_or_null(run->argv);
+		r->run.host.hostname = dup_or_null(run->host.hostname);
+		r->run.host.kernel = dup_or_null(run->host.kernel);
+		r->run.host.qemu = dup_or_null(run->host.qemu);
+		r->run.host.qemu_version = dup_or_null(run->host.qemu_version);
+		r->run.host.accel = dup_or_null(run->host.accel);
+		r->run.host.accel_reason = dup_or_null(run->host.accel_reason);
+		r->run.host.hvtest_version = dup_or_null(run->host.hvtest_version);
+	} else {
+		r->run.exit_status = -1;
+		r->run.total = -1;
+	}
+	r->ops->begin(r);
+	return 0;
+}
+
+int hvt_report_case(struct hvt_report *r, const struct hvt_case *c, struct hvt_err *err)
+{
+	if (!r->begun || r->ended)
+		return hvt_err_set(err, -EINVAL, "report not begun or already ended");
+	r->n++;
+	r->counts[hvt_case_outcome(c)]++;
+	if (isfinite(c->duration) && c->duration > 0)
+		r->time += c->duration;
+	r->ops->add(r, c);
+	return 0;
+}
+
+int hvt_report_end(struct hvt_report *r, struct hvt_err *err)
+{
+	if (!r->begun || r->ended)
+		return hvt_err_set(err, -EINVAL, "report not begun or already ended");
+	r->ended = true;
+	r->ops->end(r);
+	if (fflush(r->out) || ferror(r->out))
+		return hvt_err_set(err, -EIO, "writing the report failed");
+	return 0;
+}
+
+void hvt_report_free(struct hvt_report *r)
+{
+	if (!r)
+		return;
+	hvt_run_info_release(&r->run);
+	hvt_buf_release(&r->buf);
+	free(r);
+}
+
+void report_iso_time(char *buf, size_t len, double t)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (!(t > 0) || !gmtime_r(&secs, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		hvt_snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+/* Length of the valid UTF-8 sequence at s that XML may carry, or 0. */
+static size_t utf8_ok(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0; /* overlong or beyond Unicode */
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+		return 0; /* surrogates and non-characters XML excludes */
+	return n;
+}
+
+void hvt_report_xml_escape(struct hvt_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		size_t n;
+
+		switch (*p) {
+		case '&':
+			hvt_buf_addf(b, "&amp;");
+			break;
+		case '<':
+			hvt_buf_addf(b, "&lt;");
+			break;
+		case '>':
+			hvt_buf_addf(b, "&gt;");
+			break;
+		case '"':
+			hvt_buf_addf(b, "&quot;");
+			break;
+		case '\'':
+			hvt_buf_addf(b, "&apos;");
+			break;
+		case '\t':
+		case '\n':
+		case '\r':
+			hvt_buf_addf(b, "&#%d;", *p);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				hvt_buf_addf(b, "\xef\xbf\xbd"); /* U+FFFD */
+				break;
+			}
+			n = utf8_ok(p);
+			if (!n) {
+				hvt_buf_addf(b, "\xef\xbf\xbd");
+				break;
+			}
+			hvt_buf_add(b, p, n);
+			p += n;
+			continue;
+		}
+		p++;
+	}
+}

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Report writers: TAP 14 line by line, JUnit XML counts and escaping
+ * (parsed by python3's xml.etree when there is one), the JSON document.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+
+/* Five cases, one per outcome, with awkward names. */
+static struct hvt_case **make_cases(size_t *n)
+{
+	struct hvt_case **v = hvt_zalloc(5 * sizeof(*v));
+	struct hvt_case *c;
+
+	c = v[0] = hvt_case_new("a.pass", "pass", "exec");
+	hvt_case_check(c, "boots", true, "agent after 800 ms");
+	hvt_case_metric(c, "boot_ms", 800, "ms");
+	c->duration = 2.5;
+	c->workdir = hvt_strdup("/tmp/w/a");
+
+	c = v[1] = hvt_case_new("b.fail#1 \\x", "fail", "exec");
+	hvt_case_check(c, "boots", true, NULL);
+	hvt_case_check(c, "echo", false, "got 'hellp'");
+	hvt_case_check_skip(c, "hotplug", "no slot # none");
+	c->duration = 1;
+
+	c = v[2] = hvt_case_new("c.skip", "skip", "exec");
+	hvt_case_skip(c, "no /dev/kvm");
+
+	c = v[3] = hvt_case_new("d.timeout", "timeout", "balloon");
+	hvt_case_check(c, "boots", true, NULL);
+	c->timed_out = true;
+	c->reason = hvt_strdup("no result after 30 s");
+	c->duration = 30;
+
+	c = v[4] = hvt_case_new("e.<&>\"'\x01\x1b[31m\xff-name", "error", "");
+	hvt_case_error(c, "QEMU died: <signal 9> & \"gone\"\x02");
+	*n = 5;
+	return v;
+}
+
+static void free_cases(struct hvt_case **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hvt_case_free(v[i]);
+	free(v);
+}
+
+/* Write the cases with a writer of fmt; returns the output (free it). */
+static char *render(enum hvt_report_format fmt, long ncases)
+{
+	struct hvt_run_info ri = { .id = 7, .started = 1790000000, .plan = "suites/smoke.cfg",
+				   .filters = "type=exec", .total = 5, .exit_status = 1 };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_report *r;
+	struct hvt_case **v;
+	char *out = NULL;
+	size_t len = 0, n;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	ri.host.hostname = "box<1>";
+	ri.host.qemu_version = "7.2.0";
+	v = make_cases(&n);
+	r = hvt_report_new(fmt, f);
+	assert_int_equal(hvt_report_begin(r, &ri, ncases, &err), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(hvt_report_case(r, v[i], &err), 0);
+	assert_int_equal(hvt_report_end(r, &err), 0);
+	assert_int_equal(hvt_report_case(r, v[0], &err), -EINVAL);
+	hvt_report_free(r);
+	free_cases(v, n);
+	fclose(f);
+	return out;
+}
+
+/* Split into lines (the buffer is modified). */
+static size_t split_lines(char *s, char **lines, size_t max)
+{
+	size_t n = 0;
+	char *p = s, *nl;
+
+	while (*p && n < max) {
+		lines[n++] = p;
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = 0;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static size_t find_line(char **lines, size_t n, size_t from, const char *want)
+{
+	for (size_t i = from; i < n; i++)
+		if (!strcmp(lines[i], want))
+			return i;
+	fail_msg("no line '%s' after line %zu", want, from);
+	return 0;
+}
+
+static void check_tap(char *out, bool plan_first)
+{
+	char *lines[256] = { NULL };
+	size_t n = split_lines(out, lines, HVT_ARRAY_SIZE(lines)), i;
+	long expect = 1;
+
+	assert_string_equal(lines[0], "TAP version 14");
+	if (plan_first)
+		assert_string_equal(lines[1], "1..5");
+	/* every top-level test point, numbered 1..N in order, each with a YAML block */
+	for (i = 0; i < n; i++) {
+		long num;
+		char *p = lines[i];
+
+		if (!strncmp(p, "ok ", 3))
+			p += 3;
+		else if (!strncmp(p, "not ok ", 7))
+			p += 7;
+		else
+			continue;
+		num = strtol(p, &p, 10);
+		assert_int_equal(num, expect);
+		assert_true(!strncmp(p, " - ", 3));
+		assert_true(i + 1 < n);
+		assert_string_equal(lines[i + 1], "  ---");
+		expect++;
+	}
+	assert_int_equal(expect, 6);
+	if (!plan_first)
+		find_line(lines, n, 0, "1..5");
+
+	i = find_line(lines, n, 0, "# Subtest: a.pass");
+	assert_string_equal(lines[i + 1], "    1..1");
+	assert_string_equal(lines[i + 2], "    ok 1 - boots");
+	i = find_line(lines, n, i, "ok 1 - a.pass");
+	assert_string_equal(lines[i + 2], "  outcome: pass");
+	find_line(lines, n, i, "    - { name: \"boot_ms\", value: 800, unit: \"ms\" }");
+	find_line(lines, n, i, "  workdir: \"/tmp/w/a\"");
+
+	i = find_line(lines, n, i, "    1..3");
+	assert_string_equal(lines[i + 1], "    ok 1 - boots");
+	assert_string_equal(lines[i + 2], "    not ok 2 - echo");
+	assert_string_equal(lines[i + 3], "      ---");
+	assert_string_equal(lines[i + 4], "      message: \"got 'hellp'\"");
+	assert_string_equal(lines[i + 6], "      ...");
+	assert_string_equal(lines[i + 7], "    ok 3 - hotplug # SKIP no slot # none");
+	/* '#' and '\' in a description are escaped */
+	i = find_line(lines, n, i, "not ok 2 - b.fail\\#1 \\\\x");
+	assert_string_equal(lines[i + 2], "  outcome: fail");
+	find_line(lines, n, i, "    - \"echo\"");
+
+	i = find_line(lines, n, i, "ok 3 - c.skip # SKIP no /dev/kvm");
+	i = find_line(lines, n, i, "not ok 4 - d.timeout");
+	assert_string_equal(lines[i + 2], "  outcome: timeout");
+	assert_string_equal(lines[i + 3], "  reason: \"no result after 30 s\"");
+	/* control characters never reach the stream raw */
+	i = find_line(lines, n, i, "not ok 5 - e.<&>\"'  [31m\xff-name");
+	assert_string_equal(lines[i + 2], "  outcome: error");
+	assert_non_null(strstr(lines[i + 3], "\\u0002"));
+	find_line(lines, n, i, "# pass 1, fail 1, error 1, skip 1, timeout 1");
+}
+
+static void test_tap(void **state)
+{
+	char *out = render(HVT_REPORT_TAP, 5);
+
+	check_tap(out, true);
+	free(out);
+	out = render(HVT_REPORT_TAP, -1);
+	check_tap(out, false);
+	free(out);
+}
+
+static void test_xml_escape(void **state)
+{
+	struct hvt_buf b = HVT_BUF_INIT;
+
+	hvt_report_xml_escape(&b, "<&>\"'\t\n\r\x01\x7f|\xc3\xa9|\xe2\x82\xac|\xf0\x9f\x98\x80|"
+				  "\xff|\xc3|\xed\xa0\x80|\xef\xbf\xbe|\xc0\xaf");
+	assert_string_equal(b.p, "&lt;&amp;&gt;&quot;&apos;&#9;&#10;&#13;\xef\xbf\xbd\xef\xbf\xbd|"
+				 "\xc3\xa9|\xe2\x82\xac|\xf0\x9f\x98\x80|\xef\xbf\xbd|\xef\xbf\xbd|"
+				 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd"
+				 "\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd");
+	hvt_buf_release(&b);
+	hvt_report_xml_escape(&b, NULL);
+	assert_int_equal(b.len, 0);
+	hvt_buf_release(&b);
+}
+
+static void test_junit(void **state)
+{
+	char *out = render(HVT_REPORT_JUNIT, 5);
+
+	assert_true(!strncmp(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 50));
+	assert_non_null(strstr(out, "<testsuite name=\"suites/smoke.cfg\" tests=\"5\" "
+				    "failures=\"1\" errors=\"2\" skipped=\"1\" time=\"33.500\""));
+	assert_non_null(strstr(out, " hostname=\"box&lt;1&gt;\""));
+	assert_non_null(strstr(out, "<testcase classname=\"exec\" name=\"a.pass\" time=\"2.500\">"));
+	assert_non_null(strstr(out, "<property name=\"metric.boot_ms\" value=\"800 ms\"/>"));
+	assert_non_null(strstr(out, "<failure type=\"fail\" message=\"1 of 3 checks failed\">"
+				    "echo: got &apos;hellp&apos;\n</failure>"));
+	assert_non_null(strstr(out, "<skipped message=\"no /dev/kvm\"/>"));
+	assert_non_null(strstr(out, "<error type=\"timeout\" message=\"no result after 30 s\">"));
+	assert_non_null(strstr(out, "name=\"e.&lt;&amp;&gt;&quot;&apos;\xef\xbf\xbd\xef\xbf\xbd"
+				    "[31m\xef\xbf\xbd-name\""));
+	assert_non_null(strstr(out, "<error type=\"error\" message=\"QEMU died: &lt;signal 9&gt; "
+				    "&amp; &quot;gone&quot;\xef\xbf\xbd\">"));
+	assert_non_null(strstr(out, "work directory: /tmp/w/a\n"));
+	assert_non_null(strstr(out, "[fail] echo: got &apos;hellp&apos;\n"));
+	/* no raw control character other than newline anywhere */
+	for (const char *p = out; *p; p++)
+		assert_true(*p == '\n' || (unsigned char)*p >= 0x20);
+	free(out);
+}
+
+static const char junit_check_py[] =
+	"import sys, xml.etree.ElementTree as ET\n"
+	"root = ET.parse(sys.argv[1]).getroot()\n"
+	"assert root.tag == 'testsuites', root.tag\n"
+	"s = root.find('testsuite')\n"
+	"a = s.attrib\n"
+	"assert (a['tests'], a['failures'], a['errors'], a['skipped']) == ('5', '1', '2', '1'), a\n"
+	"cases = s.findall('testcase')\n"
+	"assert len(cases) == 5\n"
+	"assert cases[1].attrib['name'] == 'b.fail#1 \\\\x', cases[1].attrib\n"
+	"assert cases[4].attrib['name'] == 'e.<&>\"\\'\\ufffd\\ufffd[31m\\ufffd-name', "
+	"cases[4].attrib['name']\n"
+	"assert cases[1].find('failure') is not None\n"
+	"assert cases[2].find('skipped').attrib['message'] == 'no /dev/kvm'\n"
+	"assert cases[3].find('error').attrib['type'] == 'timeout'\n"
+	"assert 'work directory: /tmp/w/a' in cases[0].find('system-out').text\n";
+
+static void test_junit_python(void **state)
+{
+	char *py = hvt_which("python3");
+	char path[] = "/tmp/hvt-junit-XXXXXX";
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out;
+	int fd, status;
+	pid_t pid;
+
+	if (!py) {
+		print_message("python3 not found: XML parse check skipped\n");
+		skip();
+	}
+	out = render(HVT_REPORT_JUNIT, 5);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(hvt_file_write(path, out, strlen(out), &err), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(py, "python3", "-c", junit_check_py, path, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	unlink(path);
+	free(out);
+	free(py);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_json(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out = render(HVT_REPORT_JSON, 5);
+	struct json_object *doc = hvt_json_parse(out, &err), *cases;
+
+	if (!doc)
+		fail_msg("%s", err.msg);
+	assert_string_equal(hvt_json_get_str(doc, "run.plan"), "suites/smoke.cfg");
+	assert_int_equal(hvt_json_get_int(doc, "run.id", 0), 7);
+	assert_string_equal(hvt_json_get_str(doc, "run.host.qemu_version"), "7.2.0");
+	cases = hvt_json_get(doc, "cases");
+	assert_non_null(cases);
+	assert_int_equal(json_object_array_length(cases), 5);
+	assert_string_equal(hvt_json_get_str(doc, "cases.1.outcome"), "fail");
+	assert_string_equal(hvt_json_get_str(doc, "cases.3.outcome"), "timeout");
+	assert_int_equal(hvt_json_get_int(doc, "counts.error", 0), 1);
+	{
+		struct hvt_case *c = hvt_case_from_json(json_object_array_get_idx(cases, 1), &err);
+
+		assert_non_null(c);
+		assert_int_equal(c->nchecks, 3);
+		hvt_case_free(c);
+	}
+	json_object_put(doc);
+	free(out);
+}
+
+static void test_empty_reports(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	enum hvt_report_format fmt;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct hvt_report *r = hvt_report_new(HVT_REPORT_TAP, f);
+
+	assert_int_equal(hvt_report_begin(r, NULL, -1, &err), 0);
+	assert_int_equal(hvt_report_end(r, &err), 0);
+	hvt_report_free(r);
+	fclose(f);
+	assert_string_equal(out, "TAP version 14\n1..0\n"
+				 "# pass 0, fail 0, error 0, skip 0, timeout 0\n");
+	free(out);
+	assert_int_equal(hvt_report_format_parse("junit", &fmt), 0);
+	assert_int_equal(fmt, HVT_REPORT_JUNIT);
+	assert_int_equal(hvt_report_format_parse("xml", &fmt), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tap),
+		cmocka_unit_test(test_xml_escape),
+		cmocka_unit_test(test_junit),
+		cmocka_unit_test(test_junit_python),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_empty_reports),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
