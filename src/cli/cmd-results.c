@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hvtest results: list the runs of a results directory, show one run's
+ * cases (or write them as JSON, TAP or JUnit XML), compare two runs.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "diff.h"
+#include "report.h"
+#include "store.h"
+
+static const char results_help[] =
+	"usage: hvtest results [--results DIR] list\n"
+	"       hvtest results [--results DIR] show RUN [--json | --tap | --junit FILE]\n"
+	"       hvtest results [--results DIR] diff [--metric-threshold PCT] RUN_A RUN_B\n"
+	"\n"
+	"List, show and compare the runs stored in DIR/" HVT_STORE_FILE ".\n"
+	"A RUN is a run id, 'latest' or 'latest~N' (the Nth run before the latest).\n"
+	"\n"
+	"  list                 runs, newest first: id, start, plan, counts, status\n"
+	"  show RUN             the run's cases with their outcome and failed checks\n"
+	"  diff RUN_A RUN_B     new failures, fixes, other changes, flaky cases, cases\n"
+	"                       in only one run, metric changes (B compared with A)\n"
+	"\n"
+	"Options:\n"
+	"  --results DIR        results directory (default: ./" HVT_RESULTS_DIR_DEFAULT ")\n"
+	"  --json               show: the run as one JSON document on stdout\n"
+	"  --tap                show: the run as TAP 14 on stdout\n"
+	"  --junit FILE         show: the run as JUnit XML into FILE ('-': stdout)\n"
+	"  --all-attempts       show: every attempt of rerun cases, not only the last\n"
+	"  --metric-threshold PCT\n"
+	"                       diff: list metric changes of at least PCT percent\n"
+	"                       (default: 10)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Exit status: 0; 1 on an error, and for 'diff' when there are new failures;\n"
+	"2 on bad usage.\n";
+
+enum {
+	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_THRESHOLD, OPT_ALL_ATTEMPTS,
+};
+
+struct results_opts {
+	const char *dir;
+	enum hvt_report_format fmt;
+	bool report;
+	const char *junit;
+	bool all_attempts;
+	double threshold;
+};
+
+static void fmt_time(char *buf, size_t len, double t)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (!(t > 0) || !localtime_r(&secs, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		hvt_snprintf(buf, len, "-");
+}
+
+/* What became of a run: exit status when it ended, else running or killed. */
+static void run_status(const struct hvt_run_info *ri, char *buf, size_t len)
+{
+	if (ri->exit_status >= 0)
+		hvt_snprintf(buf, len, ri->exit_status ? "exit %d" : "ok", ri->exit_status);
+	else if (ri->pid > 0 && (kill(ri->pid, 0) == 0 || errno == EPERM))
+		hvt_snprintf(buf, len, "running");
+	else
+		hvt_snprintf(buf, len, "aborted");
+}
+
+static int do_list(struct hvt_store *s)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_run_info *runs;
+	size_t n;
+
+	if (hvt_store_runs_list(s, &runs, &n, &err))
+		return cli_fail(&err, "results list");
+	if (!n) {
+		printf("no runs in %s\n", hvt_store_path(s));
+		hvt_store_runs_free(runs, n);
+		return 0;
+	}
+	printf("%5s  %-19s  %-28s %5s %5s %5s %5s %5s %7s  %s\n", "RUN", "STARTED", "PLAN",
+	       "PASS", "FAIL", "ERROR", "SKIP", "TMOUT", "CASES", "STATUS");
+	for (size_t i = 0; i < n; i++) {
+		const struct hvt_run_info *ri = &runs[i];
+		char started[32], status[32], cases[32];
+
+		fmt_time(started, sizeof(started), ri->started);
+		run_status(ri, status, sizeof(status));
+		if (ri->total >= 0)
+			hvt_snprintf(cases, sizeof(cases), "%ld/%ld", ri->ncases, ri->total);
+		else
+			hvt_snprintf(cases, sizeof(cases), "%ld", ri->ncases);
+		printf("%5lld  %-19s  %-28s %5ld %5ld %5ld %5ld %5ld %7s  %s\n",
+		       (long long)ri->id, started, ri->plan ? ri->plan : "-",
+		       ri->counts[HVT_PASS], ri->counts[HVT_FAIL], ri->counts[HVT_ERROR],
+		       ri->counts[HVT_SKIP], ri->counts[HVT_TIMEOUT], cases, status);
+	}
+	hvt_store_runs_free(runs, n);
+	return 0;
+}
+
+static int write_report(const struct results_opts *o, const struct hvt_run_info *ri,
+			struct hvt_case **cases, size_t n)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_report *r;
+	FILE *f = stdout;
+	int ret;
+
+	if (o->junit && strcmp(o->junit, "-")) {
+		f = fopen(o->junit, "w");
+		if (!f) {
+			cli_error("cannot write %s: %s", o->junit, strerror(errno));
+			return CLI_EXIT_FAIL;
+		}
+	}
+	r = hvt_report_new(o->fmt, f);
+	ret = hvt_report_begin(r, ri, (long)n, &err);
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = hvt_report_case(r, cases[i], &err);
+	if (!ret)
+		ret = hvt_report_end(r, &err);
+	hvt_report_free(r);
+	if (f != stdout && fclose(f) && !ret)
+		ret = hvt_err_set(&err, -errno, "closing %s: %s", o->junit, strerror(errno));
+	return ret ? cli_fail(&err, "results show") : 0;
+}
+
+static int do_show(struct hvt_store *s, const struct results_opts *o, const char *ref)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_run_info ri;
+	struct hvt_case **cases = NULL;
+	char started[32], status[32];
+	size_t n = 0;
+	int64_t id;
+	int ret = CLI_EXIT_FAIL;
+
+	if (hvt_store_run_resolve(s, ref, &id, &err))
+		return cli_fail(&err, "results show");
+	if (hvt_store_run_get(s, id, &ri, &err))
+		return cli_fail(&err, "results show");
+	if (hvt_store_run_cases(s, id, o->all_attempts, &cases, &n, &err)) {
+		ret = cli_fail(&err, "results show");
+		goto out;
+	}
+	if (o->report) {
+		ret = write_report(o, &ri, cases, n);
+		goto out;
+	}
+	fmt_time(started, sizeof(started), ri.started);
+	run_status(&ri, status, sizeof(status));
+	printf("run %lld  %s  %s  (%s)\n", (long long)ri.id, started, ri.plan ? ri.plan : "-",
+	       status);
+	if (ri.host.hostname || ri.host.qemu_version)
+		printf("host %s, kernel %s, QEMU %s, %s%s%s%s\n",
+		       ri.host.hostname ? ri.host.hostname : "?", ri.host.kernel ? ri.host.kernel : "?",
+		       ri.host.qemu_version ? ri.host.qemu_version : "?",
+		       ri.host.accel ? ri.host.accel : "?", ri.host.accel_reason ? " (" : "",
+		       ri.host.accel_reason ? ri.host.accel_reason : "",
+		       ri.host.accel_reason ? ")" : "");
+	if (ri.filters && *ri.filters)
+		printf("filters: %s\n", ri.filters);
+	putchar('\n');
+	for (size_t i = 0; i < n; i++) {
+		const struct hvt_case *c = cases[i];
+		enum hvt_outcome oc = hvt_case_outcome(c);
+
+		printf("%-7s %5ld  %s", hvt_outcome_name(oc), c->index, c->name);
+		if (c->attempt > 1)
+			printf("  (attempt %d%s)", c->attempt, c->flaky ? ", flaky" : "");
+		printf("  %.1fs\n", isfinite(c->duration) ? c->duration : 0.0);
+		if (c->reason && oc != HVT_PASS)
+			printf("          %s\n", c->reason);
+		for (size_t k = 0; k < c->nchecks; k++)
+			if (c->checks[k].status == HVT_FAIL)
+				printf("          check %s: %s\n", c->checks[k].name,
+				       c->checks[k].message);
+		if (oc != HVT_PASS && oc != HVT_SKIP && c->workdir)
+			printf("          work directory: %s\n", c->workdir);
+	}
+	printf("\n%zu cases: %ld pass, %ld fail, %ld error, %ld skip, %ld timeout\n", n,
+	       ri.counts[HVT_PASS], ri.counts[HVT_FAIL], ri.counts[HVT_ERROR], ri.counts[HVT_SKIP],
+	       ri.counts[HVT_TIMEOUT]);
+	ret = 0;
+out:
+	hvt_store_cases_free(cases, n);
+	hvt_run_info_release(&ri);
+	return ret;
+}
+
+static void print_change(double change)
+{
+	if (isinf(change))
+		printf("%s", change > 0 ? "+inf" : "-inf");
+	else
+		printf("%+.1f%%", change * 100);
+}
+
+static int do_diff(struct hvt_store *s, const struct results_opts *o, const char *ref_a,
+		   const char *ref_b)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_diff d;
+	int64_t a, b;
+	int kind = -1;
+
+	if (hvt_store_run_resolve(s, ref_a, &a, &err) || hvt_store_run_resolve(s, ref_b, &b, &err))
+		return cli_fail(&err, "results diff");
+	if (hvt_diff_runs(s, a, b, o->threshold, &d, &err))
+		return cli_fail(&err, "results diff");
+	printf("A = run %lld, B = run %lld\n", (long long)a, (long long)b);
+	if (!d.n)
+		printf("\nno differences (metric threshold %g%%)\n", o->threshold);
+	for (size_t i = 0; i < d.n; i++) {
+		const struct hvt_diff_entry *e = &d.v[i];
+
+		if ((int)e->kind != kind) {
+			kind = (int)e->kind;
+			printf("\n%s (%zu):\n", hvt_diff_kind_name(e->kind),
+			       hvt_diff_count(&d, e->kind));
+		}
+		switch (e->kind) {
+		case HVT_DIFF_METRIC:
+			printf("  %s  %s: %g -> %g%s%s (", e->name, e->metric, e->va, e->vb,
+			       *e->unit ? " " : "", e->unit);
+			print_change(e->change);
+			printf(")\n");
+			continue;
+		case HVT_DIFF_ONLY_A:
+		case HVT_DIFF_ONLY_B:
+			printf("  %-7s %s\n", hvt_outcome_name(e->a), e->name);
+			break;
+		default:
+			printf("  %s -> %s  %s\n", hvt_outcome_name(e->a), hvt_outcome_name(e->b),
+			       e->name);
+		}
+		if (e->reason)
+			printf("      %s\n", e->reason);
+	}
+	kind = hvt_diff_count(&d, HVT_DIFF_NEW_FAILURE) ? CLI_EXIT_FAIL : 0;
+	hvt_diff_release(&d);
+	return kind;
+}
+
+static int set_format(struct results_opts *o, enum hvt_report_format fmt)
+{
+	if (o->report)
+		return cli_usage_error("results", "--json, --tap and --junit exclude each other");
+	o->report = true;
+	o->fmt = fmt;
+	return 0;
+}
+
+int cmd_results(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "results", required_argument, NULL, OPT_RESULTS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "tap", no_argument, NULL, OPT_TAP },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "all-attempts", no_argument, NULL, OPT_ALL_ATTEMPTS },
+		{ "metric-threshold", required_argument, NULL, OPT_THRESHOLD },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct results_opts o = { .dir = HVT_RESULTS_DIR_DEFAULT, .threshold = 10 };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_store *s;
+	const char *verb;
+	char *end;
+	int opt, ret, nargs;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_RESULTS:
+			o.dir = optarg;
+			break;
+		case OPT_JSON:
+			if ((ret = set_format(&o, HVT_REPORT_JSON)))
+				return ret;
+			break;
+		case OPT_TAP:
+			if ((ret = set_format(&o, HVT_REPORT_TAP)))
+				return ret;
+			break;
+		case OPT_JUNIT:
+			if ((ret = set_format(&o, HVT_REPORT_JUNIT)))
+				return ret;
+			o.junit = optarg;
+			break;
+		case OPT_ALL_ATTEMPTS:
+			o.all_attempts = true;
+			break;
+		case OPT_THRESHOLD:
+			errno = 0;
+			o.threshold = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o.threshold >= 0) ||
+			    !isfinite(o.threshold))
+				return cli_usage_error("results", "--metric-threshold: '%s' is not a "
+						       "percentage >= 0", optarg);
+			break;
+		case 'h':
+			fputs(results_help, stdout);
+			return 0;
+		default:
+			return cli_usage_error("results", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("results", "say list, show RUN or diff RUN_A RUN_B");
+	verb = argv[optind++];
+	nargs = argc - optind;
+	if (!strcmp(verb, "list")) {
+		if (nargs)
+			return cli_usage_error("results", "list takes no arguments");
+	} else if (!strcmp(verb, "show")) {
+		if (nargs != 1)
+			return cli_usage_error("results", "show takes one RUN");
+	} else if (!strcmp(verb, "diff")) {
+		if (nargs != 2)
+			return cli_usage_error("results", "diff takes two runs: RUN_A RUN_B");
+	} else {
+		return cli_usage_error("results", "'%s' is not list, show or diff", verb);
+	}
+	if (o.report && strcmp(verb, "show"))
+		return cli_usage_error("results", "--json, --tap and --junit go with show");
+	if (!hvt_path_exists(o.dir)) {
+		cli_error("no results directory %s (see --results)", o.dir);
+		return CLI_EXIT_FAIL;
+	}
+	s = hvt_store_open(o.dir, &err);
+	if (!s)
+		return cli_fail(&err, "results");
+	if (!strcmp(verb, "list"))
+		ret = do_list(s);
+	else if (!strcmp(verb, "show"))
+		ret = do_show(s, &o, argv[optind]);
+	else
+		ret = do_diff(s, &o, argv[optind], argv[optind + 1]);
+	hvt_store_close(s);
+	return ret;
+}
