@@ -45,7 +45,7 @@ static void put_yaml_num(FILE *f, double v)
 	else if (isinf(v))
 		fputs(v > 0 ? ".inf" : "-.inf", f);
 	else
-		fprintf(f, "%.17g", v);
+		fprintf(f, "%.15g", v);
 }
 
 static void tap_begin(struct hvt_report *r)
