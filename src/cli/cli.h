@@ -22,6 +22,7 @@ int cmd_vm(int argc, char **argv);
 int cmd_qmp(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 
 /* "hvtest: <msg>" on stderr. */
