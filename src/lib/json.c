@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,4 +170,25 @@ char *hvt_json_quote(const char *s)
 	quoted = hvt_strdup(hvt_json_str(str));
 	json_object_put(str);
 	return quoted;
+}
+
+int hvt_json_reply(struct json_object *reply, const char *cmd, struct json_object **ret,
+		   struct hvt_err *err)
+{
+	struct json_object *error;
+	int r = 0;
+
+	if (json_object_object_get_ex(reply, "error", &error)) {
+		const char *cls = hvt_json_get_str(error, "class");
+		const char *desc = hvt_json_get_str(error, "desc");
+
+		r = hvt_err_set(err, -EREMOTEIO, "%s: %s", cmd,
+				desc ? desc : hvt_json_str(error));
+		if (err)
+			snprintf(err->cls, sizeof(err->cls), "%s", cls ? cls : "");
+	} else if (ret) {
+		*ret = json_object_get(hvt_json_get(reply, "return"));
+	}
+	json_object_put(reply);
+	return r;
 }

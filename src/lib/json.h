@@ -42,6 +42,15 @@ const char *hvt_json_get_str(struct json_object *obj, const char *path);
 int64_t hvt_json_get_int(struct json_object *obj, const char *path, int64_t dflt);
 bool hvt_json_get_bool(struct json_object *obj, const char *path, bool dflt);
 
+/*
+ * Unwrap a reply of QMP or the guest agent, taking over the reference to
+ * reply: {"return": R} gives 0 and *ret (if ret is not NULL) a new
+ * reference to R; {"error": {"class": C, "desc": D}} gives -EREMOTEIO with
+ * err->cls = C and err->msg "CMD: D".
+ */
+int hvt_json_reply(struct json_object *reply, const char *cmd, struct json_object **ret,
+		   struct hvt_err *err);
+
 /* JSON-escape s into a newly allocated quoted string ("\"a\\\"b\""). */
 char *hvt_json_quote(const char *s);
 

@@ -235,7 +235,7 @@ int hvt_qmp_execute(struct hvt_qmp *qmp, const char *cmd, struct json_object *ar
 		    struct json_object **ret, int timeout_ms, struct hvt_err *err)
 {
 	int64_t deadline = deadline_after(timeout_ms), id;
-	struct json_object *reply = NULL, *error;
+	struct json_object *reply = NULL;
 	int r;
 
 	if (ret)
@@ -253,20 +253,7 @@ int hvt_qmp_execute(struct hvt_qmp *qmp, const char *cmd, struct json_object *ar
 		return r;
 	}
 
-	r = 0;
-	if (json_object_object_get_ex(reply, "error", &error)) {
-		const char *cls = hvt_json_get_str(error, "class");
-		const char *desc = hvt_json_get_str(error, "desc");
-
-		r = hvt_err_set(err, -EREMOTEIO, "%s: %s", cmd,
-				desc ? desc : hvt_json_str(error));
-		if (err)
-			snprintf(err->cls, sizeof(err->cls), "%s", cls ? cls : "");
-	} else if (ret) {
-		*ret = json_object_get(hvt_json_get(reply, "return"));
-	}
-	json_object_put(reply);
-	return r;
+	return hvt_json_reply(reply, cmd, ret, err);
 }
 
 int hvt_qmp_executef(struct hvt_qmp *qmp, struct json_object **ret, int timeout_ms,

@@ -16,6 +16,7 @@
 
 #include "accel.h"
 #include "guest.h"
+#include "sock.h"
 #include "vm.h"
 
 #define START_TIMEOUT_MS 30000
@@ -482,26 +483,6 @@ static int not_running(struct hvt_vm *vm, const char *what, struct hvt_err *err)
 	return hvt_err_set(err, -ENOTCONN, "%s: machine %s is not running", what, vm->name);
 }
 
-static int unix_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, e;
-
-	if (hvt_snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) < 0)
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == EINTR)
-			continue;
-		e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
 /*
  * Connect to QMP while watching QEMU: the socket appears early, but the
  * greeting only comes once QEMU has accepted the whole command line.
@@ -513,7 +494,8 @@ static int connect_qmp(struct hvt_vm *vm, int64_t deadline, struct hvt_err *err)
 	int ret = 0;
 
 	for (;;) {
-		int fd = unix_connect(sock);
+		/* one attempt: this loop watches QEMU between attempts */
+		int fd = hvt_sock_connect_unix(sock, 0, NULL);
 
 		if (fd >= 0) {
 			vm->qmp = hvt_qmp_open_fd(fd, hvt_ms_left(deadline), log, err);
@@ -526,7 +508,7 @@ static int connect_qmp(struct hvt_vm *vm, int64_t deadline, struct hvt_err *err)
 				hvt_err_prefix(err, "QMP on %s", sock);
 			break;
 		}
-		if (fd != -ENOENT && fd != -ECONNREFUSED) {
+		if (fd != -ETIMEDOUT) {
 			ret = hvt_err_set(err, fd, "cannot connect to %s: %s", sock,
 					  strerror(-fd));
 			break;
