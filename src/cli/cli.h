@@ -23,6 +23,7 @@ int cmd_qmp(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 
 /* "hvtest: <msg>" on stderr. */

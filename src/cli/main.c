@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "guest", cmd_guest, "build or inspect the default guest" },
 	{ "qmp", cmd_qmp, "send one QMP command to a QMP socket" },
 	{ "doctor", cmd_doctor, "check QEMU, accelerator, guest and dependencies" },
+	{ "run", cmd_run, "run a plan: every case in its own process, results stored" },
 	{ "plan", cmd_plan, "expand and check test plans (Cartesian config)" },
 	{ "results", cmd_results, "list, show and compare stored results" },
 };

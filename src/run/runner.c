@@ -223,6 +223,22 @@ static struct job *next_job(struct runner *r)
 	return NULL;
 }
 
+/* "check NAME: message" of the first failed check, for a failing case's line. */
+static const char *first_failure(const struct hvt_case *c)
+{
+	static char buf[512];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nchecks; i++) {
+		if (c->checks[i].status == HVT_FAIL) {
+			snprintf(buf, sizeof(buf), "check %s: %s", c->checks[i].name,
+				 c->checks[i].message);
+			break;
+		}
+	}
+	return buf;
+}
+
 static void progress(struct runner *r, const struct hvt_case *c)
 {
 	FILE *f = r->o->progress;
@@ -252,7 +268,8 @@ static void progress(struct runner *r, const struct hvt_case *c)
 
 			fprintf(f, "%s%-7s%s %s (%.1f s)%s%s\n", r->o->tty ? col : "",
 				hvt_outcome_name(oc), r->o->tty ? "\033[0m" : "", c->name,
-				c->duration, c->reason ? ": " : "", c->reason ? c->reason : "");
+				c->duration, c->reason || oc == HVT_FAIL ? ": " : "",
+				c->reason ? c->reason : first_failure(c));
 		}
 	}
 	if (r->o->tty) {

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * "hvtest run" with real processes: a crashing and a hanging case among
+ * good ones, SIGKILL of the runner then --resume, shards that cover a plan
+ * exactly once, TAP and JUnit output.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+static char tmpdir[] = "/tmp/hvt-run-XXXXXX";
+static char module[4096], plans[4096];
+
+static int group_setup(void **state)
+{
+	const char *b = getenv("HVT_BUILDDIR"), *s = getenv("HVT_SRCDIR");
+
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(module, sizeof(module), "%s/tests/integration/hvt-fixtures.so", b ? b : ".");
+	snprintf(plans, sizeof(plans), "%s/tests/integration/plans", s ? s : ".");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	hvt_rm_rf(tmpdir);
+	return 0;
+}
+
+/* hvtest run --module M --results R ARGS... */
+static int run_hvtest(const char *results, const char *const *args, char **out)
+{
+	struct hvt_strv argv = HVT_STRV_INIT;
+	int rc;
+
+	hvt_strv_push(&argv, itest_hvtest());
+	hvt_strv_pushv(&argv, (const char *const[]){ "run", "--module", module, "--results",
+						       results, NULL });
+	hvt_strv_pushv(&argv, args);
+	rc = itest_run((const char *const *)argv.v, NULL, 300000, out);
+	hvt_strv_release(&argv);
+	return rc;
+}
+
+/* The cases of a stored run, as JSON (caller puts the reference). */
+static struct json_object *stored_cases(const char *results, const char *ref, bool all)
+{
+	const char *argv[] = { itest_hvtest(), "results", "--results", results, "show", ref,
+			       "--json", all ? "--all-attempts" : NULL, NULL };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc, *cases;
+	char *out = NULL;
+	int rc = itest_run(argv, NULL, 60000, &out);
+
+	if (rc != 0 && rc != 1)
+		fail_msg("results show %s: exit %d:\n%s", ref, rc, out);
+	doc = hvt_json_parse(out, &err);
+	if (!doc)
+		fail_msg("results show %s: %s:\n%s", ref, err.msg, out);
+	cases = json_object_get(hvt_json_get(doc, "cases"));
+	json_object_put(doc);
+	free(out);
+	assert_non_null(cases);
+	return cases;
+}
+
+static struct json_object *case_named(struct json_object *cases, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(cases); i++) {
+		struct json_object *c = json_object_array_get_idx(cases, i);
+
+		if (!strcmp(hvt_json_get_str(c, "name"), name))
+			return c;
+	}
+	fail_msg("no case %s", name);
+	return NULL;
+}
+
+static void test_crash_and_hang_among_good_cases(void **state)
+{
+	char *results = hvt_asprintf("%s/mixed", tmpdir);
+	char *plan = hvt_asprintf("%s/mixed.cfg", plans);
+	struct json_object *cases, *c;
+	char *out = NULL;
+	int rc;
+
+	rc = run_hvtest(results, (const char *const[]){ "-j", "2", "--timeout", "4", plan, NULL },
+			&out);
+	if (rc != 1)
+		fail_msg("expected exit 1, got %d:\n%s", rc, out);
+	free(out);
+	cases = stored_cases(results, "latest", false);
+	assert_int_equal(json_object_array_length(cases), 5);
+	assert_string_equal(hvt_json_get_str(case_named(cases, "ok"), "outcome"), "pass");
+	assert_string_equal(hvt_json_get_str(case_named(cases, "ok2"), "outcome"), "pass");
+	assert_string_equal(hvt_json_get_str(case_named(cases, "wrong"), "outcome"), "fail");
+	c = case_named(cases, "crash");
+	assert_string_equal(hvt_json_get_str(c, "outcome"), "error");
+	assert_non_null(strstr(hvt_json_get_str(c, "reason"), "SIGSEGV"));
+	c = case_named(cases, "hang");
+	assert_string_equal(hvt_json_get_str(c, "outcome"), "timeout");
+	/* the hanging case's QEMU went with it */
+	assert_int_equal(itest_wait_no_qemu("hvt-fx-hang", 5000), 0);
+	json_object_put(cases);
+	free(plan);
+	free(results);
+}
+
+/* Cases stored so far in the latest run; 0 while there is no run yet. */
+static size_t count_stored(const char *results)
+{
+	const char *argv[] = { itest_hvtest(), "results", "--results", results, "show", "latest",
+			       "--json", "--all-attempts", NULL };
+	struct json_object *doc;
+	char *out = NULL;
+	size_t n = 0;
+
+	itest_run(argv, NULL, 60000, &out);
+	doc = hvt_json_parse(out, NULL);
+	if (doc)
+		n = json_object_array_length(hvt_json_get(doc, "cases"));
+	json_object_put(doc);
+	free(out);
+	return n;
+}
+
+static void test_sigkill_then_resume(void **state)
+{
+	char *results = hvt_asprintf("%s/resume", tmpdir);
+	char *plan = hvt_asprintf("%s/slow.cfg", plans);
+	const char *argv[] = { itest_hvtest(), "run", "--module", module, "--results", results,
+			       "-j", "1", plan, NULL };
+	struct hvt_proc_opts o = { .argv = argv };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *before, *after, *all;
+	struct hvt_proc_status st;
+	struct hvt_proc *p;
+	char *out = NULL, want[64];
+	int64_t deadline;
+	size_t k;
+	int rc;
+
+	p = hvt_proc_spawn(&o, &err);
+	assert_non_null(p);
+	/* wait until some cases are stored, then kill the runner outright */
+	deadline = hvt_now_ms() + 60000;
+	while (hvt_ms_left(deadline) && count_stored(results) < 3)
+		usleep(100000);
+	assert_int_equal(kill(hvt_proc_pid(p), SIGKILL), 0);
+	assert_int_equal(hvt_proc_wait(p, 10000, &st), 0);
+	hvt_proc_free(p);
+	before = stored_cases(results, "latest", true);
+	k = json_object_array_length(before);
+	assert_in_range(k, 3, 11);
+
+	rc = run_hvtest(results, (const char *const[]){ "--resume", "latest", plan, NULL }, &out);
+	if (rc != 0)
+		fail_msg("resume: exit %d:\n%s", rc, out);
+	/* only what was left ran */
+	snprintf(want, sizeof(want), "%zu case%s from", 12 - k, 12 - k == 1 ? "" : "s");
+	if (!strstr(out, want))
+		fail_msg("resume should run %zu cases:\n%s", 12 - k, out);
+	free(out);
+	after = stored_cases(results, "latest", false);
+	all = stored_cases(results, "latest", true);
+	/* all 12, each stored once: nothing lost, nothing run twice */
+	assert_int_equal(json_object_array_length(after), 12);
+	assert_int_equal(json_object_array_length(all), 12);
+	for (size_t i = 0; i < k; i++) {
+		struct json_object *c = json_object_array_get_idx(before, i);
+		struct json_object *again = case_named(all, hvt_json_get_str(c, "name"));
+
+		assert_true(hvt_json_get_int(again, "start", 0) == hvt_json_get_int(c, "start", 0));
+	}
+	json_object_put(before);
+	json_object_put(after);
+	json_object_put(all);
+	free(plan);
+	free(results);
+}
+
+static void test_shards_cover_plan_once(void **state)
+{
+	char *plan = hvt_asprintf("%s/slow.cfg", plans);
+	const char *list_argv[] = { itest_hvtest(), "run", "--list", plan, NULL };
+	char *listed = NULL, *results, *line;
+	int seen[12] = { 0 }, rc;
+	size_t total = 0;
+
+	rc = itest_run(list_argv, NULL, 30000, &listed);
+	assert_int_equal(rc, 0);
+	for (int k = 1; k <= 3; k++) {
+		char shard[8];
+		struct json_object *cases;
+		char *out = NULL;
+
+		snprintf(shard, sizeof(shard), "%d/3", k);
+		results = hvt_asprintf("%s/shard%d", tmpdir, k);
+		rc = run_hvtest(results, (const char *const[]){ "--shard", shard, "-j", "2",
+								"--repeat", "1", plan, NULL },
+				&out);
+		if (rc != 0)
+			fail_msg("shard %s: exit %d:\n%s", shard, rc, out);
+		free(out);
+		cases = stored_cases(results, "latest", false);
+		for (size_t i = 0; i < json_object_array_length(cases); i++) {
+			struct json_object *c = json_object_array_get_idx(cases, i);
+			long idx = (long)hvt_json_get_int(c, "index", -1);
+
+			assert_in_range(idx, 0, 11);
+			seen[idx]++;
+			/* the index is the variant's position in the listing */
+			line = listed;
+			for (long l = 0; l < idx; l++)
+				line = strchr(line, '\n') + 1;
+			assert_memory_equal(line, hvt_json_get_str(c, "name"),
+					    strlen(hvt_json_get_str(c, "name")));
+			total++;
+		}
+		json_object_put(cases);
+		free(results);
+	}
+	assert_int_equal(total, 12);
+	for (int i = 0; i < 12; i++)
+		assert_int_equal(seen[i], 1);
+	free(listed);
+	free(plan);
+}
+
+static void test_tap_and_junit(void **state)
+{
+	char *results = hvt_asprintf("%s/tap", tmpdir);
+	char *plan = hvt_asprintf("%s/slow.cfg", plans);
+	char *junit = hvt_asprintf("%s/junit.xml", tmpdir);
+	char *out = NULL, *xml = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	int rc;
+
+	rc = run_hvtest(results, (const char *const[]){ "--tap", "--junit", junit, plan, "only a",
+							NULL },
+			&out);
+	if (rc != 0 || !strstr(out, "TAP version 14") || !strstr(out, "1..3") ||
+	    !strstr(out, "ok 3 - "))
+		fail_msg("TAP: exit %d:\n%s", rc, out);
+	itest_ok(hvt_file_read(junit, &xml, NULL, &err), &err);
+	assert_non_null(strstr(xml, "tests=\"3\""));
+	assert_non_null(strstr(xml, "failures=\"0\""));
+	free(xml);
+	free(out);
+	free(junit);
+	free(plan);
+	free(results);
+}
+
+static void test_bad_plan(void **state)
+{
+	char *results = hvt_asprintf("%s/bad", tmpdir);
+	char *out = NULL;
+	int rc;
+
+	rc = run_hvtest(results, (const char *const[]){ "/nonexistent/plan.cfg", NULL }, &out);
+	if (rc != 1 || !strstr(out, "/nonexistent/plan.cfg"))
+		fail_msg("missing plan: exit %d:\n%s", rc, out);
+	free(out);
+	free(results);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crash_and_hang_among_good_cases),
+		cmocka_unit_test(test_sigkill_then_resume),
+		cmocka_unit_test(test_shards_cover_plan_once),
+		cmocka_unit_test(test_tap_and_junit),
+		cmocka_unit_test(test_bad_plan),
+	};
+
+	return cmocka_run_group_tests_name("run", tests, group_setup, group_teardown);
+}
