@@ -147,7 +147,7 @@ static int plan_expand(const char *verb, const char *file, char **filters, int n
 	hvt_plan_free(plan);
 	if (rc < 0) {
 		fflush(stdout);
-		fprintf(stderr, "%s: %s\n", file, err.msg);
+		fprintf(stderr, "%s\n", err.msg);
 		return CLI_EXIT_FAIL;
 	}
 	return 0;
@@ -176,7 +176,7 @@ static int plan_lint(char **files, int nfiles, const struct plan_opts *o)
 		while ((rc = hvt_plan_iter_next(it, &v, &err)) == 1)
 			;
 		if (rc < 0) {
-			fprintf(stderr, "%s: %s\n", files[i], err.msg);
+			fprintf(stderr, "%s\n", err.msg);
 			status = CLI_EXIT_FAIL;
 		} else if (!hvt_plan_iter_count(it)) {
 			fprintf(stderr, "%s: warning: the plan has no variants\n", files[i]);

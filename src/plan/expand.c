@@ -621,8 +621,8 @@ static int postfix_parse(struct vdict *d, struct hvt_plan *p, struct hvt_err *er
 			int cmp;
 
 			if (compare_string(base->v, e->v, &cmp)) {
-				rc = hvt_err_set(err, -EINVAL, "%s: cannot compare '%s = %s' with"
-						 " '%s = %s' as numbers", d->name.p,
+				rc = hvt_err_set(err, -EINVAL, "%s: variant '%s': cannot compare '%s = %s'"
+						 " with '%s = %s' as numbers", p->file, d->name.p,
 						 p->strs.str[tk], base->v, k, e->v);
 				goto out;
 			}
@@ -1470,8 +1470,8 @@ int hvt_plan_iter_next(struct hvt_plan_iter *it, const struct hvt_variant **out,
 		it->e->err = &it->err;
 		rc = exp_next(it->e);
 		if (rc == 1)
-			return hvt_err_set(err, -E2BIG, "the plan expands to more than %zu"
-					   " variants (the limit)", it->p->limit);
+			return hvt_err_set(err, -E2BIG, "%s: the plan expands to more than %zu"
+					   " variants (the limit)", it->p->file, it->p->limit);
 		if (rc < 0)
 			return hvt_err_set(err, rc, "%s", it->err.msg);
 		return 0;

@@ -156,6 +156,7 @@ struct hvt_plan {
 	struct arena arena;
 	struct strtab strs;
 	struct node *root;
+	char *file;		/* the plan's main file, for messages */
 	bool defaults;
 	int *expand;		/* block names expanded in defaults mode */
 	size_t nexpand;

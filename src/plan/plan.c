@@ -27,6 +27,7 @@ struct hvt_plan *hvt_plan_load(const char *path, struct hvt_err *err)
 {
 	struct hvt_plan *p = plan_new();
 
+	p->file = hvt_strdup(path);
 	if (plan_parse_file(p, path, err)) {
 		hvt_plan_free(p);
 		return NULL;
@@ -38,7 +39,8 @@ struct hvt_plan *hvt_plan_load_string(const char *text, const char *name, struct
 {
 	struct hvt_plan *p = plan_new();
 
-	if (plan_parse_text(p, text, strlen(text), name ? name : "<string>", false, err)) {
+	p->file = hvt_strdup(name ? name : "<string>");
+	if (plan_parse_text(p, text, strlen(text), p->file, false, err)) {
 		hvt_plan_free(p);
 		return NULL;
 	}
@@ -53,6 +55,7 @@ void hvt_plan_free(struct hvt_plan *plan)
 		regfree(plan->regexes[i]);
 	free(plan->regexes);
 	free(plan->expand);
+	free(plan->file);
 	strtab_release(&plan->strs);
 	arena_release(&plan->arena);
 	free(plan);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the plan API: loading, filters, the iterator, variant
+ * accessors, error locations, limits and the example plans' sizes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvt-config.h"
+#include "plan.h"
+#include "util.h"
+
+static size_t count_variants(struct hvt_plan *p)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it = hvt_plan_iter_new(p);
+	size_t n;
+	int rc;
+
+	while ((rc = hvt_plan_iter_next(it, &v, &err)) == 1)
+		;
+	assert_int_equal(rc, 0);
+	n = hvt_plan_iter_count(it);
+	hvt_plan_iter_free(it);
+	return n;
+}
+
+static size_t count_file(const char *rel, const char *filter)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *path = hvt_asprintf("%s/%s", HVT_SRCDIR, rel);
+	struct hvt_plan *p = hvt_plan_load(path, &err);
+	size_t n;
+
+	if (!p)
+		fail_msg("%s", err.msg);
+	if (filter)
+		assert_int_equal(hvt_plan_filter(p, filter, &err), 0);
+	n = count_variants(p);
+	hvt_plan_free(p);
+	free(path);
+	return n;
+}
+
+static void test_examples(void **state)
+{
+	assert_int_equal(count_file("suites/examples/migration.cfg", NULL), 96);
+	assert_int_equal(count_file("suites/examples/migration.cfg", "p2p_tunnelled"), 32);
+	assert_int_equal(count_file("suites/examples/migration.cfg", "no p2p"), 64);
+	assert_int_equal(count_file("suites/examples/balloon.cfg", NULL), 10);
+	assert_int_equal(count_file("suites/examples/balloon.cfg", "(virtio=modern)..stats"), 1);
+}
+
+static const char matrix[] =
+	"type = boot\n"
+	"variants disk:\n"
+	"    - virtio_blk:\n"
+	"        drive_format = virtio\n"
+	"    - ide:\n"
+	"        drive_format = ide\n"
+	"variants:\n"
+	"    - @smp1:\n"
+	"        smp = 1\n"
+	"    - smp2: smp1\n"
+	"        smp = 2\n";
+
+static void test_iterate(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_string(matrix, "m.cfg", &err);
+	const struct hvt_variant *v;
+	struct hvt_variant *keep;
+	struct hvt_plan_iter *it;
+
+	assert_non_null(p);
+	it = hvt_plan_iter_new(p);
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 1);
+	assert_string_equal(hvt_variant_name(v), "smp1.(disk=virtio_blk)");
+	assert_string_equal(hvt_variant_shortname(v), "virtio_blk");
+	assert_string_equal(hvt_variant_get(v, "type"), "boot");
+	assert_string_equal(hvt_variant_get(v, "smp"), "1");
+	assert_string_equal(hvt_variant_get(v, "disk"), "virtio_blk");
+	assert_string_equal(hvt_variant_get(v, "name"), "smp1.(disk=virtio_blk)");
+	assert_null(hvt_variant_get(v, "nope"));
+	assert_int_equal(hvt_variant_ndeps(v), 0);
+	/* keys in plan order */
+	assert_string_equal(hvt_variant_key(v, 0), "type");
+	assert_string_equal(hvt_variant_key(v, 1), "disk");
+	keep = hvt_variant_dup(v);
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 1);
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 1);
+	assert_string_equal(hvt_variant_name(v), "smp2.(disk=virtio_blk)");
+	assert_int_equal(hvt_variant_ndeps(v), 1);
+	assert_string_equal(hvt_variant_dep(v, 0), "smp1");
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 1);
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 0);
+	assert_int_equal(hvt_plan_iter_count(it), 4);
+	/* the copy outlives the iterator */
+	hvt_plan_iter_free(it);
+	assert_string_equal(hvt_variant_get(keep, "drive_format"), "virtio");
+	hvt_variant_free(keep);
+	hvt_plan_free(p);
+}
+
+static void test_filters(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_string(matrix, NULL, &err);
+
+	assert_int_equal(hvt_plan_filter(p, "ide", &err), 0);
+	assert_int_equal(count_variants(p), 2);
+	assert_int_equal(hvt_plan_filter(p, "no smp2", &err), 0);
+	assert_int_equal(count_variants(p), 1);
+	assert_int_equal(hvt_plan_filter(p, "extra = 1", &err), 0);
+	assert_int_equal(count_variants(p), 1);
+	assert_int_equal(hvt_plan_filter(p, "only a..,b", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "<command line>:1:"));
+	hvt_plan_free(p);
+
+	p = hvt_plan_load_string(matrix, NULL, &err);
+	hvt_plan_set_defaults(p, true, NULL);
+	assert_int_equal(count_variants(p), 2);
+	hvt_plan_set_defaults(p, true, "disk");
+	assert_int_equal(count_variants(p), 2);
+	hvt_plan_set_defaults(p, false, NULL);
+	assert_int_equal(count_variants(p), 4);
+	hvt_plan_free(p);
+}
+
+static void test_errors(void **state)
+{
+	static const struct { const char *text, *msg; } cases[] = {
+		{ "a = 1\nvariants:\n  - x:\n  y = 2\n", "t.cfg:4:" },
+		{ "a = 1\nb\n", "t.cfg:2:" },
+		{ "variants x [default=z]:\n  - y:\n", "missing default variant 'z'" },
+		{ "only x.(a=b\n", "t.cfg:1:" },
+		{ "include /nonexistent/plan.cfg\n", "t.cfg:1:9: include" },
+		{ "x[ ?= 1\n", "t.cfg:1:1: bad regular expression" },
+		{ "only \"x\n", "t.cfg:1:6: unterminated string" },
+	};
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(cases); i++) {
+		struct hvt_err err = HVT_ERR_INIT;
+		struct hvt_plan *p = hvt_plan_load_string(cases[i].text, "t.cfg", &err);
+
+		assert_null(p);
+		if (!strstr(err.msg, cases[i].msg))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].msg);
+	}
+}
+
+static void test_limit(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_string(matrix, "m.cfg", &err);
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+	int rc;
+
+	hvt_plan_set_limit(p, 3);
+	it = hvt_plan_iter_new(p);
+	while ((rc = hvt_plan_iter_next(it, &v, &err)) == 1)
+		;
+	assert_int_equal(rc, -E2BIG);
+	assert_non_null(strstr(err.msg, "m.cfg: "));
+	assert_int_equal(hvt_plan_iter_count(it), 3);
+	hvt_plan_iter_free(it);
+	hvt_plan_set_limit(p, 4);
+	assert_int_equal(count_variants(p), 4);
+	hvt_plan_free(p);
+}
+
+static void test_deep_nesting(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_buf b = HVT_BUF_INIT;
+	struct hvt_plan *p;
+
+	/* conditions nested deeper than the parser allows: an error, no crash */
+	for (int i = 0; i < 400; i++)
+		hvt_buf_addf(&b, "%*sa%d:\n", i, "", i);
+	p = hvt_plan_load_string(b.p, "deep.cfg", &err);
+	assert_null(p);
+	assert_non_null(strstr(err.msg, "nested"));
+	hvt_buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_iterate),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_deep_nesting),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
