@@ -9,14 +9,16 @@
 
 #include "hvtest.h"
 
-/* Passes after sleeping 'sleep_ms' (default 0). */
+/* Passes after sleeping 'sleep_ms' (default 0), unless 'fail' is yes. */
 static void fx_pass_run(struct hvt_case *c, void *state)
 {
 	long long ms;
+	bool fail = false;
 
 	if (hvt_case_param_int(c, "sleep_ms", 0, &ms, NULL) == 0 && ms > 0)
 		usleep((useconds_t)ms * 1000);
-	hvt_case_check(c, "fine", true, "%s", c->shortname);
+	hvt_case_param_bool(c, "fail", false, &fail, NULL);
+	hvt_case_check(c, "fine", !fail, "%s", c->shortname);
 	hvt_case_metric(c, "slept", (double)ms, "ms");
 }
 

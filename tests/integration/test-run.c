@@ -256,6 +256,68 @@ static void test_tap_and_junit(void **state)
 	free(results);
 }
 
+static int results_cmd(const char *results, const char *const *args, char **out)
+{
+	struct hvt_strv argv = HVT_STRV_INIT;
+	int rc;
+
+	hvt_strv_push(&argv, itest_hvtest());
+	hvt_strv_pushv(&argv, (const char *const[]){ "results", "--results", results, NULL });
+	hvt_strv_pushv(&argv, args);
+	rc = itest_run((const char *const *)argv.v, NULL, 60000, out);
+	hvt_strv_release(&argv);
+	return rc;
+}
+
+static void test_results_list_show_diff(void **state)
+{
+	char *results = hvt_asprintf("%s/flip", tmpdir);
+	char *plan_a = hvt_asprintf("%s/flip-a.cfg", plans);
+	char *plan_b = hvt_asprintf("%s/flip-b.cfg", plans);
+	char *out = NULL, *p;
+	int rc;
+
+	assert_int_equal(run_hvtest(results, (const char *const[]){ plan_a, NULL }, &out), 0);
+	free(out);
+	assert_int_equal(run_hvtest(results, (const char *const[]){ plan_b, NULL }, &out), 1);
+	free(out);
+
+	rc = results_cmd(results, (const char *const[]){ "list", NULL }, &out);
+	if (rc != 0 || !strstr(out, "flip-a.cfg") || !strstr(out, "flip-b.cfg"))
+		fail_msg("results list: exit %d:\n%s", rc, out);
+	/* newest first */
+	assert_true(strstr(out, "flip-b.cfg") < strstr(out, "flip-a.cfg"));
+	free(out);
+
+	rc = results_cmd(results, (const char *const[]){ "show", "latest", NULL }, &out);
+	/* the failed case with its failed check */
+	p = strstr(out, "fail ");
+	if (rc != 0 || !p || !strstr(p, "check fine: b") || !strstr(out, "1 fail"))
+		fail_msg("results show: exit %d:\n%s", rc, out);
+	free(out);
+
+	/* b passed in run 1 and fails in run 2: a new failure, and diff says so */
+	rc = results_cmd(results, (const char *const[]){ "diff", "latest~1", "latest", NULL },
+			 &out);
+	p = strstr(out, "new failures (1)");
+	if (rc != 1 || !p || !strstr(p, "pass -> fail  b"))
+		fail_msg("results diff: exit %d:\n%s", rc, out);
+	/* c slept 10 ms, then 200 ms: a metric change */
+	if (!strstr(out, "slept: 10 -> 200 ms"))
+		fail_msg("results diff lists no metric change:\n%s", out);
+	free(out);
+
+	/* the other way round it is a fix, and no new failure */
+	rc = results_cmd(results, (const char *const[]){ "diff", "latest", "latest~1", NULL },
+			 &out);
+	if (rc != 0 || !strstr(out, "fixes (1)") || strstr(out, "new failures"))
+		fail_msg("reverse diff: exit %d:\n%s", rc, out);
+	free(out);
+	free(plan_a);
+	free(plan_b);
+	free(results);
+}
+
 static void test_bad_plan(void **state)
 {
 	char *results = hvt_asprintf("%s/bad", tmpdir);
@@ -276,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_sigkill_then_resume),
 		cmocka_unit_test(test_shards_cover_plan_once),
 		cmocka_unit_test(test_tap_and_junit),
+		cmocka_unit_test(test_results_list_show_diff),
 		cmocka_unit_test(test_bad_plan),
 	};
 
