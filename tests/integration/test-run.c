@@ -20,7 +20,7 @@ static int group_setup(void **state)
 
 	if (!mkdtemp(tmpdir))
 		return -1;
-	snprintf(module, sizeof(module), "%s/tests/integration/hvt-fixtures.so", b ? b : ".");
+	snprintf(module, sizeof(module), "%s/tests/fixtures/hvt-fixtures.so", b ? b : ".");
 	snprintf(plans, sizeof(plans), "%s/tests/integration/plans", s ? s : ".");
 	return 0;
 }

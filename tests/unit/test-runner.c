@@ -22,72 +22,7 @@
 
 static char tmpdir[] = "/tmp/hvt-test-runner-XXXXXX";
 
-/* ---- fixture test types ---- */
-
-static void pass_run(struct hvt_case *c, void *state)
-{
-	hvt_case_check(c, "fine", true, "param x=%s", hvt_case_param(c, "x", "?"));
-	hvt_case_metric(c, "answer", 42, "");
-}
-
-static void fail_run(struct hvt_case *c, void *state)
-{
-	hvt_case_check(c, "first", true, NULL);
-	hvt_case_check(c, "second", false, "expected 1, got 2");
-}
-
-static void crash_run(struct hvt_case *c, void *state)
-{
-	hvt_case_check(c, "before-crash", true, NULL);
-	raise(SIGSEGV);
-}
-
-static void silent_run(struct hvt_case *c, void *state)
-{
-}
-
-/* Starts a QEMU that would run forever, then hangs itself. */
-static void hang_run(struct hvt_case *c, void *state)
-{
-	const char *argv[] = { hvt_qemu_binary(), "-machine", "none", "-nodefaults", "-display",
-			       "none", "-name", hvt_case_param(c, "marker", "hvt-hang"), NULL };
-	struct hvt_proc_opts o = { .argv = argv };
-	struct hvt_err err = HVT_ERR_INIT;
-
-	if (!hvt_proc_spawn(&o, &err)) {
-		hvt_case_error(c, "%s", err.msg);
-		return;
-	}
-	for (;;)
-		pause();
-}
-
-/* Fails on its first attempt in a directory, passes afterwards. */
-static void flaky_run(struct hvt_case *c, void *state)
-{
-	char *mark = hvt_asprintf("%s/flaky-%s", tmpdir, c->name);
-	bool first = !hvt_path_exists(mark);
-
-	if (first)
-		hvt_file_write(mark, "", 0, NULL);
-	hvt_case_check(c, "second-time-lucky", !first, first ? "first attempt" : "");
-	free(mark);
-}
-
-static int init_fails(struct hvt_case *c, void **state, struct hvt_err *err)
-{
-	return hvt_err_set(err, -ENODEV, "no such device");
-}
-
-static const struct hvt_test_type fixture_types[] = {
-	{ .name = "t-pass", .run = pass_run },
-	{ .name = "t-fail", .run = fail_run },
-	{ .name = "t-crash", .run = crash_run },
-	{ .name = "t-silent", .run = silent_run },
-	{ .name = "t-hang", .run = hang_run },
-	{ .name = "t-flaky", .run = flaky_run },
-	{ .name = "t-initfail", .init = init_fails, .run = pass_run },
-};
+/* The fixture types (fx-pass, fx-fail, fx-crash, fx-hang...) are a loaded module. */
 
 /* ---- helpers ---- */
 
@@ -154,9 +89,9 @@ static void run(struct hvt_case **cases, size_t n, struct hvt_runner_opts *o,
 static void test_outcomes_and_crash(void **state)
 {
 	struct hvt_case *cases[] = {
-		mk("a", "t-pass", 0), mk("b", "t-crash", 1), mk("c", "t-fail", 2),
-		mk("d", "t-silent", 3), mk("e", "t-nosuchtype", 4), mk("f", "t-initfail", 5),
-		mk("g", "t-pass", 6),
+		mk("a", "fx-pass", 0), mk("b", "fx-crash", 1), mk("c", "fx-fail", 2),
+		mk("d", "fx-silent", 3), mk("e", "fx-nosuchtype", 4), mk("f", "fx-initfail", 5),
+		mk("g", "fx-pass", 6),
 	};
 	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60 };
 	struct collected col = { 0 };
@@ -169,7 +104,7 @@ static void test_outcomes_and_crash(void **state)
 	assert_int_equal(sum.cases, 7);
 	c = find(&col, "a", 1);
 	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
-	assert_string_equal(c->checks[0].message, "param x=17");
+	assert_string_equal(c->checks[0].message, "17");
 	assert_int_equal(c->nmetrics, 1);
 	/* a crash is an error saying how it died; the runner went on (g ran) */
 	c = find(&col, "b", 1);
@@ -179,7 +114,7 @@ static void test_outcomes_and_crash(void **state)
 	assert_int_equal(hvt_case_outcome(find(&col, "d", 1)), HVT_ERROR);
 	c = find(&col, "e", 1);
 	assert_int_equal(hvt_case_outcome(c), HVT_ERROR);
-	assert_non_null(strstr(c->reason, "unknown test type 't-nosuchtype'"));
+	assert_non_null(strstr(c->reason, "unknown test type 'fx-nosuchtype'"));
 	c = find(&col, "f", 1);
 	assert_int_equal(hvt_case_outcome(c), HVT_ERROR);
 	assert_non_null(strstr(c->reason, "no such device"));
@@ -204,7 +139,7 @@ static void test_timeout_kills_qemu(void **state)
 		skip();
 	free(qemu);
 	snprintf(marker, sizeof(marker), "hvt-hang-%d-%d", (int)getpid(), rand());
-	cases[0] = mk("h", "t-hang", 0);
+	cases[0] = mk("h", "fx-hang", 0);
 	hvt_case_set_param(cases[0], "marker", marker);
 	run(cases, 1, &o, &col, &sum);
 	c = find(&col, "h", 1);
@@ -232,8 +167,10 @@ static void test_timeout_kills_qemu(void **state)
 
 static void test_repeat_and_rerun(void **state)
 {
-	struct hvt_case *cases[] = { mk("p", "t-pass", 0), mk("fl", "t-flaky", 1),
-				     mk("f", "t-fail", 2) };
+	struct hvt_case *cases[] = { mk("p", "fx-pass", 0), mk("fl", "fx-flaky", 1),
+				     mk("f", "fx-fail", 2) };
+
+	hvt_case_set_param(cases[1], "mark_dir", tmpdir);
 	struct hvt_runner_opts o = { .jobs = 2, .repeat = 2, .rerun_failed = 1 };
 	struct collected col = { 0 };
 	struct hvt_runner_summary sum;
@@ -372,15 +309,38 @@ static void test_exec_type(void **state)
 	free(path);
 }
 
+static void test_module_loading_errors(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	const char *b = getenv("HVT_BUILDDIR");
+	char *lib = hvt_asprintf("%s/src/lib/libhvtest.so", b ? b : ".");
+
+	assert_int_equal(hvt_test_type_load("/nonexistent/mod.so", &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/mod.so"));
+	/* a library that registers nothing is not a test module */
+	assert_int_equal(hvt_test_type_load(lib, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "registers no test type"));
+	assert_non_null(hvt_test_type_find("fx-pass"));
+	assert_null(hvt_test_type_find("fx-nosuchtype"));
+	free(lib);
+}
+
 static int setup(void **state)
 {
+	struct hvt_err err = HVT_ERR_INIT;
+	const char *b = getenv("HVT_BUILDDIR");
+	char *module;
+	int ret;
+
 	if (!mkdtemp(tmpdir))
 		return -1;
 	hvt_runner_register_builtin();
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(fixture_types); i++)
-		if (hvt_test_type_register(&fixture_types[i], NULL))
-			return -1;
-	return 0;
+	module = hvt_asprintf("%s/tests/fixtures/hvt-fixtures.so", b ? b : ".");
+	ret = hvt_test_type_load(module, &err);
+	if (ret)
+		fprintf(stderr, "%s\n", err.msg);
+	free(module);
+	return ret;
 }
 
 static int teardown(void **state)
@@ -398,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_tap_parsing),
 		cmocka_unit_test(test_exec_type),
+		cmocka_unit_test(test_module_loading_errors),
 	};
 
 	return cmocka_run_group_tests_name("runner", tests, setup, teardown);
