@@ -51,7 +51,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc(a, n + 1);
 
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
@@ -897,7 +898,8 @@ static int parse_filter(struct lexer *lx, const struct tok *toks, size_t n, stru
 	}
 	out->n = fb.nwords;
 	out->w = arena_alloc(&p->arena, fb.nwords * sizeof(struct fword) + 1);
-	memcpy(out->w, fb.words, fb.nwords * sizeof(struct fword));
+	if (fb.nwords)
+		memcpy(out->w, fb.words, fb.nwords * sizeof(struct fword));
 #undef NEXT
 #undef NEXT_NW
 #undef CHECK
@@ -1009,10 +1011,10 @@ static void block_labels(struct hvt_plan *p, struct node *n4)
 	names = hvt_malloc((an + 1) * sizeof(int));
 	longs = hvt_malloc((an + 1) * sizeof(int));
 	for (size_t k = 0; k < nseen; k++) {
-		memcpy(names + nn, seen[k]->names, seen[k]->nnames * sizeof(int));
-		nn += seen[k]->nnames;
-		memcpy(longs + nl, seen[k]->longs, seen[k]->nlongs * sizeof(int));
-		nl += seen[k]->nlongs;
+		for (size_t i = 0; i < seen[k]->nnames; i++)
+			names[nn++] = seen[k]->names[i];
+		for (size_t i = 0; i < seen[k]->nlongs; i++)
+			longs[nl++] = seen[k]->longs[i];
 	}
 	for (size_t i = 0; i < n4->nchildren; i++) {
 		struct node *c = n4->children[i];
