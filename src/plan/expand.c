@@ -107,9 +107,48 @@ static void entry_insert(struct entry *e, bool front, const char *v, size_t len)
 	e->v[e->len] = '\0';
 }
 
+/*
+ * Facts about a key id, cached per plan: bit 0 known, bit 1 a suffixed
+ * key, bits 2-3 a _max (1), _min (2) or _fixed (3) key.
+ */
+static unsigned key_facts(const struct hvt_plan *cp, int key)
+{
+	static const char *const post[] = { "_max", "_min", "_fixed" };
+	struct hvt_plan *p = (struct hvt_plan *)cp;	/* a cache, not a change */
+	const char *k;
+	unsigned f = 1;
+
+	if ((size_t)key >= p->nsfx) {
+		size_t n = p->strs.n > (size_t)key ? p->strs.n * 2 : (size_t)key * 2 + 1;
+
+		p->sfx = hvt_realloc(p->sfx, n);
+		memset(p->sfx + p->nsfx, 0, n - p->nsfx);
+		p->nsfx = n;
+	}
+	if (p->sfx[key])
+		return p->sfx[key];
+	k = p->strs.str[key];
+	if (strchr(k, SUFFIX_SEP)) {
+		f |= 2;
+	} else {
+		size_t kl = strlen(k);
+
+		for (unsigned i = 0; i < 3; i++) {
+			size_t sl = strlen(post[i]);
+
+			if (kl >= sl && !strcmp(k + kl - sl, post[i])) {
+				f |= (i + 1) << 2;
+				break;
+			}
+		}
+	}
+	p->sfx[key] = (uint8_t)f;
+	return f;
+}
+
 static bool key_is_suffixed(const struct hvt_plan *p, int key)
 {
-	return strchr(p->strs.str[key], SUFFIX_SEP) != NULL;
+	return key_facts(p, key) & 2;
 }
 
 /* Set key to v, keeping its place if it exists; returns the entry. */
@@ -600,19 +639,12 @@ static int postfix_parse(struct vdict *d, struct hvt_plan *p, struct hvt_err *er
 		int which = -1, tk;
 		struct entry *base;
 
-		if (!e->live || key_is_suffixed(p, e->key))
+		if (!e->live)
 			continue;
-		k = p->strs.str[e->key];
-		for (int s = 0; s < 3; s++) {
-			size_t kl = strlen(k), sl = strlen(sfx[s]);
-
-			if (kl >= sl && !strcmp(k + kl - sl, sfx[s])) {
-				which = s;
-				break;
-			}
-		}
+		which = (int)(key_facts(p, e->key) >> 2) - 1;
 		if (which < 0)
 			continue;
+		k = p->strs.str[e->key];
 		tk = strtab_intern(&p->strs, k, (size_t)(strstr(k, sfx[which]) - k));
 		if (plan_key_reserved(p, tk))
 			continue;
@@ -1411,6 +1443,8 @@ struct hvt_variant {
 	const char **values;
 	size_t nkeys, akeys;
 	bool owned;		/* keys/values are heap copies */
+	struct vdict *direct;	/* look-ups through this dict (no suffixed keys) */
+	struct hvt_plan *plan;
 };
 
 struct hvt_plan_iter {
@@ -1444,6 +1478,8 @@ static void variant_fill(struct hvt_plan_iter *it)
 	for (size_t i = 0; i < e->d.dep.n; i++)
 		hvt_strv_push(&v->dep, e->d.dep.v[i]);
 	vdict_flatten(&e->d, it->p, fl);
+	v->direct = e->d.nsuffixed ? NULL : &e->d;
+	v->plan = it->p;
 	v->nkeys = 0;
 	for (size_t i = 0; i < fl->n; i++) {
 		if (!fl->live[i])
@@ -1561,6 +1597,12 @@ const char *hvt_variant_get(const struct hvt_variant *v, const char *key)
 		return v->name;
 	if (!strcmp(key, "shortname"))
 		return v->shortname;
+	if (v->direct) {
+		int id = strtab_find(&v->plan->strs, key, strlen(key));
+		struct entry *e = id >= 0 ? vdict_get(v->direct, id) : NULL;
+
+		return e && !plan_key_reserved(v->plan, id) ? e->v : NULL;
+	}
 	for (size_t i = 0; i < v->nkeys; i++)
 		if (!strcmp(v->keys[i], key))
 			return v->values[i];

@@ -93,7 +93,7 @@ static int strtab_lookup(const struct strtab *t, const char *s, size_t len, size
 			*slot = i;
 			return -1;
 		}
-		if (strlen(t->str[id]) == len && !memcmp(t->str[id], s, len)) {
+		if (t->len[id] == len && !memcmp(t->str[id], s, len)) {
 			*slot = i;
 			return id;
 		}
@@ -123,7 +123,7 @@ int strtab_intern(struct strtab *t, const char *s, size_t len)
 			t->hash[i] = -1;
 		t->hsize = nsize;
 		for (size_t k = 0; k < t->n; k++) {
-			size_t i = str_hash(t->str[k], strlen(t->str[k])) & (nsize - 1);
+			size_t i = str_hash(t->str[k], t->len[k]) & (nsize - 1);
 
 			while (t->hash[i] >= 0)
 				i = (i + 1) & (nsize - 1);
@@ -134,8 +134,10 @@ int strtab_intern(struct strtab *t, const char *s, size_t len)
 	if (t->n == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 256;
 		t->str = hvt_realloc(t->str, t->alloc * sizeof(char *));
+		t->len = hvt_realloc(t->len, t->alloc * sizeof(size_t));
 	}
 	t->str[t->n] = hvt_strndup(s, len);
+	t->len[t->n] = len;
 	t->hash[slot] = (int)t->n;
 	return (int)t->n++;
 }
@@ -145,6 +147,7 @@ void strtab_release(struct strtab *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->str[i]);
 	free(t->str);
+	free(t->len);
 	free(t->hash);
 	memset(t, 0, sizeof(*t));
 }

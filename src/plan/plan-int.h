@@ -26,6 +26,7 @@ void arena_release(struct arena *a);
 /* Interned strings: id <-> text. Ids are dense, from 0. */
 struct strtab {
 	char **str;
+	size_t *len;
 	size_t n, alloc;
 	int *hash;		/* open addressing, -1 empty */
 	size_t hsize;
@@ -164,6 +165,8 @@ struct hvt_plan {
 	size_t nparse;		/* filters added, for their names */
 	int reserved[3];	/* ids of name, dep, shortname */
 	int reserved_extra[2];	/* _name_map_file, _short_name_map_file */
+	uint8_t *sfx;		/* per string id: 0 unknown, 1 plain, 2 suffixed key */
+	size_t nsfx;
 	regex_t **regexes;	/* to regfree() */
 	size_t nregex, aregex;
 };

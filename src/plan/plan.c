@@ -56,6 +56,7 @@ void hvt_plan_free(struct hvt_plan *plan)
 	free(plan->regexes);
 	free(plan->expand);
 	free(plan->file);
+	free(plan->sfx);
 	strtab_release(&plan->strs);
 	arena_release(&plan->arena);
 	free(plan);
