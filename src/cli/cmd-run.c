@@ -133,6 +133,36 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+/* Refuse a plan whose cases name test types nobody registered. */
+static int check_types(struct hvt_case **cases, size_t n)
+{
+	struct hvt_strv unknown = HVT_STRV_INIT;
+	size_t bad = 0;
+	char *list;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *t = cases[i]->type;
+		bool seen = false;
+
+		if (hvt_test_type_find(t))
+			continue;
+		bad++;
+		for (size_t k = 0; k < unknown.n; k++)
+			seen |= !strcmp(unknown.v[k], t[0] ? t : "(no type key)");
+		if (!seen)
+			hvt_strv_push(&unknown, t[0] ? t : "(no type key)");
+	}
+	if (!bad)
+		return 0;
+	list = hvt_strv_join_quoted(&unknown);
+	cli_error("%zu of %zu cases name test types that are not registered: %s; load their "
+		  "module with --module, or see 'hvtest run --types'",
+		  bad, n, list);
+	free(list);
+	hvt_strv_release(&unknown);
+	return -ENOENT;
+}
+
 static void host_info(struct hvt_host_info *h, char *buf, size_t len, struct utsname *u,
 		      struct hvt_accel *accel)
 {
@@ -340,6 +370,8 @@ int cmd_run(int argc, char **argv)
 		rc = cli_fail(&err, argv[optind]);
 		goto out;
 	}
+	if (check_types(cases, ncases))
+		goto out;
 	cmdline = join_args(argc, argv);
 	if (!resume) {
 		host_info(h, hostname, sizeof(hostname), &uts, &accel);

@@ -76,8 +76,13 @@ void hvt_test_type_run_case(const struct hvt_test_type *t, struct hvt_case *c)
 	void *state = NULL;
 	double t0 = hvt_now();
 
+	if (!t && !c->type[0]) {
+		hvt_case_error(c, "no 'type' key names the test type of this variant");
+		return;
+	}
 	if (!t) {
-		hvt_case_error(c, "unknown test type '%s'", c->type);
+		hvt_case_error(c, "unknown test type '%s' ('hvtest run --types' lists them)",
+			       c->type);
 		return;
 	}
 	if (t->init && t->init(c, &state, &err) < 0) {

@@ -320,14 +320,26 @@ static void test_results_list_show_diff(void **state)
 
 static void test_bad_plan(void **state)
 {
+	static const char untyped[] = "variants:\n    - a:\n        type = fx-pass\n"
+				      "    - b:\n        type = fx-nope\n    - c:\n";
 	char *results = hvt_asprintf("%s/bad", tmpdir);
-	char *out = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out = NULL, *plan;
 	int rc;
 
 	rc = run_hvtest(results, (const char *const[]){ "/nonexistent/plan.cfg", NULL }, &out);
 	if (rc != 1 || !strstr(out, "/nonexistent/plan.cfg"))
 		fail_msg("missing plan: exit %d:\n%s", rc, out);
 	free(out);
+	/* test types nobody registered: refused before anything runs */
+	plan = hvt_asprintf("%s/untyped.cfg", tmpdir);
+	itest_ok(hvt_file_write(plan, untyped, strlen(untyped), &err), &err);
+	rc = run_hvtest(results, (const char *const[]){ plan, NULL }, &out);
+	if (rc != 1 || !strstr(out, "2 of 3 cases name test types that are not registered") ||
+	    !strstr(out, "fx-nope") || !strstr(out, "(no type key)") || strstr(out, "run 1"))
+		fail_msg("unknown types: exit %d:\n%s", rc, out);
+	free(out);
+	free(plan);
 	free(results);
 }
 
