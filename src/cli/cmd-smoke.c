@@ -245,6 +245,7 @@ static const struct {
 
 int cmd_smoke(int argc, char **argv)
 {
+	static const struct option own[] = { { "help", no_argument, NULL, 'h' } };
 	struct hvt_err err = HVT_ERR_INIT;
 	struct smoke s = { 0 };
 	struct option longopts[64];
@@ -254,8 +255,6 @@ int cmd_smoke(int argc, char **argv)
 	bool color = cli_color(), failed = false;
 	int64_t t0 = hvt_now_ms();
 	int opt, rc = CLI_EXIT_FAIL;
-
-	static const struct option own[] = { { "help", no_argument, NULL, 'h' } };
 
 	cli_vm_longopts_merge(longopts, HVT_ARRAY_SIZE(longopts), own, HVT_ARRAY_SIZE(own));
 	cli_vm_opts_init(&o);
