@@ -13,6 +13,7 @@
 #include "sock.h"
 #include "qmp.h"
 #include "qga.h"
+#include "qtest.h"
 #include "firmware.h"
 #include "accel.h"
 #include "case.h"

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Client of QEMU's qtest protocol: drive a machine's devices directly
+ * (port I/O, guest memory, interrupt lines, the virtual clock) with no
+ * guest OS, one reply per call or many operations pipelined in one write.
+ */
+#ifndef HVT_QTEST_H
+#define HVT_QTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qmp.h"
+#include "util.h"
+
+struct hvt_qtest;
+
+/* Interrupt lines tracked per connection (IRQ raise/lower N, N below this). */
+#define HVT_QTEST_MAX_IRQ 256
+
+struct hvt_qtest_opts {
+	const char *qemu;	  /* NULL: hvt_qemu_binary() */
+	const char *machine;	  /* -machine value; NULL: "pc" */
+	const char *const *args;  /* more QEMU arguments (NULL-ended), or NULL */
+	const char *workdir;	  /* QEMU's stderr goes here; NULL: a temporary dir */
+	const char *record;	  /* write a trace of every command and reply here */
+	const char *qtest_log;	  /* QEMU's own per-command log; NULL: none */
+	int timeout_ms;		  /* per reply; 0: 10000 */
+	bool no_qmp;		  /* do not open a QMP connection */
+};
+
+/*
+ * Start QEMU with a qtest socket (and a QMP one unless opts->no_qmp) and
+ * connect. The machine runs a firmware that halts the CPU at once, or has
+ * no CPU running at all under the qtest accelerator when this QEMU has one
+ * (then the virtual clock belongs to the client: hvt_qtest_clock_step()).
+ * QEMU is always started with -nodefaults -display none. Returns NULL with
+ * err set when QEMU cannot start or does not connect (err then holds the
+ * tail of its stderr, e.g. an unknown device).
+ */
+struct hvt_qtest *hvt_qtest_start(const struct hvt_qtest_opts *opts, struct hvt_err *err);
+/*
+ * A client over an already connected stream fd (taken over, closed by
+ * hvt_qtest_free()), with no QEMU process of its own: for tests and for
+ * talking to a QEMU started elsewhere.
+ */
+struct hvt_qtest *hvt_qtest_open_fd(int fd, int timeout_ms, struct hvt_err *err);
+/* Stop QEMU (SIGTERM, then SIGKILL), close everything, remove the temporary dir. */
+void hvt_qtest_free(struct hvt_qtest *q);
+
+/* The QMP connection to the same QEMU, or NULL (no_qmp, open_fd). */
+struct hvt_qmp *hvt_qtest_qmp(struct hvt_qtest *q);
+/* True when the qtest accelerator runs the machine (clock_step works). */
+bool hvt_qtest_has_clock(const struct hvt_qtest *q);
+/* The accelerator in use: "qtest" or "tcg" ("" for open_fd). */
+const char *hvt_qtest_accel(const struct hvt_qtest *q);
+void hvt_qtest_set_timeout(struct hvt_qtest *q, int timeout_ms);
+/* Commands sent so far (the number of the next one minus one). */
+unsigned long hvt_qtest_ncommands(const struct hvt_qtest *q);
+/*
+ * Start writing a trace to path (as opts->record does); the header names
+ * machine and args so that "hvtest qtest replay" can start the same
+ * machine. A trace is "> command" and "< reply" lines; asynchronous IRQ
+ * lines are written as "! IRQ ..." and not compared on replay.
+ */
+int hvt_qtest_record(struct hvt_qtest *q, const char *path, const char *machine,
+		     const char *const *args, struct hvt_err *err);
+
+/*
+ * Pipelining. Between batch_begin and batch_end every call below only
+ * queues its command and returns 0 (arguments are still checked at once);
+ * batch_end sends all queued commands together, reads every reply, and
+ * fills the results of the reads (the out pointers must stay valid until
+ * then). It returns 0 or the first failure (err names the command and
+ * its number); all replies are consumed either way. Batches do not nest.
+ */
+void hvt_qtest_batch_begin(struct hvt_qtest *q);
+int hvt_qtest_batch_end(struct hvt_qtest *q, struct hvt_err *err);
+
+/*
+ * One raw command line (no newline) and its whole reply line ("OK ...",
+ * "FAIL ..."), which the caller frees. A FAIL reply is not an error here;
+ * only a broken connection or a timeout is. The line must be one line of
+ * printable text: a malformed number makes QEMU abort, so prefer the typed
+ * calls below, which check their arguments before sending. Not in a batch.
+ */
+int hvt_qtest_command(struct hvt_qtest *q, const char *line, char **reply, struct hvt_err *err);
+
+/*
+ * Typed commands. Return 0, -EINVAL for a bad argument (nothing sent),
+ * -EREMOTEIO when QEMU answers FAIL or ERR (err holds its words),
+ * -EPROTO for a reply that makes no sense, -ETIMEDOUT, or -ECONNRESET
+ * when QEMU went away (err says how it ended and what it printed).
+ */
+int hvt_qtest_outb(struct hvt_qtest *q, uint16_t port, uint8_t v, struct hvt_err *err);
+int hvt_qtest_outw(struct hvt_qtest *q, uint16_t port, uint16_t v, struct hvt_err *err);
+int hvt_qtest_outl(struct hvt_qtest *q, uint16_t port, uint32_t v, struct hvt_err *err);
+int hvt_qtest_inb(struct hvt_qtest *q, uint16_t port, uint8_t *v, struct hvt_err *err);
+int hvt_qtest_inw(struct hvt_qtest *q, uint16_t port, uint16_t *v, struct hvt_err *err);
+int hvt_qtest_inl(struct hvt_qtest *q, uint16_t port, uint32_t *v, struct hvt_err *err);
+int hvt_qtest_writeb(struct hvt_qtest *q, uint64_t addr, uint8_t v, struct hvt_err *err);
+int hvt_qtest_writew(struct hvt_qtest *q, uint64_t addr, uint16_t v, struct hvt_err *err);
+int hvt_qtest_writel(struct hvt_qtest *q, uint64_t addr, uint32_t v, struct hvt_err *err);
+int hvt_qtest_writeq(struct hvt_qtest *q, uint64_t addr, uint64_t v, struct hvt_err *err);
+int hvt_qtest_readb(struct hvt_qtest *q, uint64_t addr, uint8_t *v, struct hvt_err *err);
+int hvt_qtest_readw(struct hvt_qtest *q, uint64_t addr, uint16_t *v, struct hvt_err *err);
+int hvt_qtest_readl(struct hvt_qtest *q, uint64_t addr, uint32_t *v, struct hvt_err *err);
+int hvt_qtest_readq(struct hvt_qtest *q, uint64_t addr, uint64_t *v, struct hvt_err *err);
+/* Guest memory in bulk: base64 (b64read/b64write) or hex (read/write). len > 0. */
+int hvt_qtest_memread(struct hvt_qtest *q, uint64_t addr, void *buf, size_t len,
+		      struct hvt_err *err);
+int hvt_qtest_memwrite(struct hvt_qtest *q, uint64_t addr, const void *buf, size_t len,
+		       struct hvt_err *err);
+int hvt_qtest_memread_hex(struct hvt_qtest *q, uint64_t addr, void *buf, size_t len,
+			  struct hvt_err *err);
+int hvt_qtest_memwrite_hex(struct hvt_qtest *q, uint64_t addr, const void *buf, size_t len,
+			   struct hvt_err *err);
+int hvt_qtest_memset(struct hvt_qtest *q, uint64_t addr, uint8_t v, size_t len,
+		     struct hvt_err *err);
+/* The target's endianness: *big set to true for big-endian. */
+int hvt_qtest_endianness(struct hvt_qtest *q, bool *big, struct hvt_err *err);
+
+/*
+ * Interrupts. intercept_in/out redirect a device's GPIO inputs / outputs
+ * (e.g. "ioapic" on x86) to this client: QEMU then sends "IRQ raise N" and
+ * "IRQ lower N", at any time, also between a command and its reply. An
+ * unknown device path gives -EREMOTEIO ("Unknown device").
+ */
+int hvt_qtest_irq_intercept_in(struct hvt_qtest *q, const char *qom_path, struct hvt_err *err);
+int hvt_qtest_irq_intercept_out(struct hvt_qtest *q, const char *qom_path, struct hvt_err *err);
+/* Set input line num of the GPIO list name (NULL: the unnamed list) of a device. */
+int hvt_qtest_set_irq_in(struct hvt_qtest *q, const char *qom_path, const char *name,
+			 int num, int level, struct hvt_err *err);
+/* The level of intercepted line n as last reported (false when never). */
+bool hvt_qtest_irq_level(const struct hvt_qtest *q, unsigned int n);
+/* How many times line n was raised since the start or the last reset. */
+uint64_t hvt_qtest_irq_raised(const struct hvt_qtest *q, unsigned int n);
+void hvt_qtest_irq_reset_counts(struct hvt_qtest *q);
+/*
+ * Read what QEMU sent on its own (IRQ lines), waiting up to timeout_ms
+ * for the first byte (0: just what is there). Not in a batch.
+ */
+int hvt_qtest_poll(struct hvt_qtest *q, int timeout_ms, struct hvt_err *err);
+/* Wait up to timeout_ms until line n is at level; -ETIMEDOUT otherwise. */
+int hvt_qtest_irq_wait(struct hvt_qtest *q, unsigned int n, bool level, int timeout_ms,
+		       struct hvt_err *err);
+
+/*
+ * The virtual clock (qtest accelerator only; -ENOTSUP otherwise): advance
+ * by ns (negative: to the next timer deadline) or set it to ns; *now (may
+ * be NULL) receives the new clock value in ns.
+ */
+int hvt_qtest_clock_step(struct hvt_qtest *q, int64_t ns, int64_t *now, struct hvt_err *err);
+int hvt_qtest_clock_set(struct hvt_qtest *q, int64_t ns, int64_t *now, struct hvt_err *err);
+
+/*
+ * The line parser, exposed for tests: what one line (without its newline)
+ * from QEMU is. For HVT_QTEST_LINE_IRQ, irq and raise are set; for the
+ * others, rest points after the first word and its blanks (inside line).
+ */
+enum hvt_qtest_line_kind {
+	HVT_QTEST_LINE_OK,
+	HVT_QTEST_LINE_FAIL,
+	HVT_QTEST_LINE_ERR,
+	HVT_QTEST_LINE_IRQ,
+	HVT_QTEST_LINE_BAD,
+};
+
+struct hvt_qtest_line {
+	enum hvt_qtest_line_kind kind;
+	const char *rest;
+	size_t rest_len;
+	unsigned int irq;
+	bool raise;
+};
+
+enum hvt_qtest_line_kind hvt_qtest_parse_line(const char *line, size_t len,
+					      struct hvt_qtest_line *out);
+/*
+ * Hand bytes to the client as if QEMU had sent them (tests, fuzzing):
+ * complete lines are processed (IRQ lines update the levels, replies
+ * complete queued commands in order), a partial line is kept. Returns 0
+ * or -EPROTO for a reply nobody waits for or a line that is not qtest's.
+ */
+int hvt_qtest_feed(struct hvt_qtest *q, const void *data, size_t len, struct hvt_err *err);
+
+#endif
