@@ -865,6 +865,11 @@ const char *hvt_qtest_accel(const struct hvt_qtest *q)
 	return q->accel;
 }
 
+int hvt_qtest_fd(const struct hvt_qtest *q)
+{
+	return q->fd;
+}
+
 unsigned long hvt_qtest_ncommands(const struct hvt_qtest *q)
 {
 	return q->seq;

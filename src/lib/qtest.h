@@ -56,6 +56,8 @@ bool hvt_qtest_has_clock(const struct hvt_qtest *q);
 /* The accelerator in use: "qtest" or "tcg" ("" for open_fd). */
 const char *hvt_qtest_accel(const struct hvt_qtest *q);
 void hvt_qtest_set_timeout(struct hvt_qtest *q, int timeout_ms);
+/* The qtest socket (to poll it alongside other fds, or to speak raw to it). */
+int hvt_qtest_fd(const struct hvt_qtest *q);
 /* Commands sent so far (the number of the next one minus one). */
 unsigned long hvt_qtest_ncommands(const struct hvt_qtest *q);
 /*
