@@ -1199,7 +1199,7 @@ static void mk_name(const char *n1, const char *n2, struct hvt_buf *out)
 			cp = i;
 	cps = hvt_strndup(n1, cp);
 	re = hvt_asprintf("^%s", cps);
-	if (cp && !regcomp(&rx, re, REG_EXTENDED)) {
+	if (cp && !plan_regex_too_costly(re) && !regcomp(&rx, re, REG_EXTENDED)) {
 		regmatch_t m;
 
 		if (!regexec(&rx, n1, 1, &m, 0))

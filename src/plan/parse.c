@@ -14,6 +14,10 @@
 
 #include "plan-int.h"
 
+/* Limits that keep regcomp() cheap: see plan_regex_too_costly(). */
+#define REGEX_MAX_LEN 4096
+#define REGEX_MAX_REPEAT 1024
+
 #define MAX_NESTING 256
 #define MAX_INCLUDES 64
 
@@ -1065,6 +1069,12 @@ static int compile_key_regex(struct lexer *lx, const char *name, regex_t **out, 
 		}
 	}
 	hvt_buf_add(&b, "$)", 2);
+	if (plan_regex_too_costly(b.p)) {
+		hvt_buf_release(&b);
+		return lex_error(lx, col, "regular expression '%s' is too costly to compile "
+					  "(stacked repetitions or bounds over %d in all)",
+				 name, REGEX_MAX_REPEAT);
+	}
 	re = arena_alloc(&p->arena, sizeof(*re));
 	rc = regcomp(re, b.p, REG_EXTENDED | REG_NOSUB);
 	hvt_buf_release(&b);
@@ -1077,6 +1087,47 @@ static int compile_key_regex(struct lexer *lx, const char *name, regex_t **out, 
 	p->regexes[p->nregex++] = re;
 	*out = re;
 	return 0;
+}
+
+bool plan_regex_too_costly(const char *re)
+{
+	unsigned long product = 1;
+	bool after_repeat = false;
+
+	if (strlen(re) > REGEX_MAX_LEN)
+		return true;
+	for (const char *s = re; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			after_repeat = false;
+			continue;
+		}
+		if (*s == '*' || *s == '+' || *s == '?' || *s == '{') {
+			unsigned long hi = 1;
+
+			if (after_repeat)
+				return true;
+			if (*s == '{') {
+				char *end;
+
+				hi = strtoul(s + 1, &end, 10);
+				if (*end == ',')
+					hi = end[1] == '}' ? hi + 1 : strtoul(end + 1, &end, 10);
+				s = strchr(s, '}');
+				if (!s)
+					return false; /* regcomp() refuses it */
+				if (hi < 1)
+					hi = 1;
+			}
+			product *= hi;
+			if (product > REGEX_MAX_REPEAT)
+				return true;
+			after_repeat = true;
+			continue;
+		}
+		after_repeat = false;
+	}
+	return false;
 }
 
 static struct item *new_item(struct lexer *lx, enum item_kind kind)

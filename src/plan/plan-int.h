@@ -180,5 +180,12 @@ struct node *plan_node_new(struct hvt_plan *p);
 /* Compile node content into spans (idempotent). */
 void plan_compile(struct hvt_plan *p, struct node *n);
 bool plan_key_reserved(const struct hvt_plan *p, int key);
+/*
+ * Whether compiling the extended regular expression re could take
+ * unbounded time or memory: glibc's regcomp() copies a repeated
+ * subexpression once per repetition, so stacked repetitions ("a+++*")
+ * and large or nested bounds ("(a{200}){200}") grow exponentially.
+ */
+bool plan_regex_too_costly(const char *re);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hvt-config.h"
+#include "plan-int.h"
 #include "plan.h"
 #include "util.h"
 
@@ -146,6 +147,9 @@ static void test_errors(void **state)
 		{ "include /nonexistent/plan.cfg\n", "t.cfg:1:9: include" },
 		{ "x[ ?= 1\n", "t.cfg:1:1: bad regular expression" },
 		{ "only \"x\n", "t.cfg:1:6: unterminated string" },
+		/* regcomp() would take gigabytes on these */
+		{ "variant+++++++++++* ?<= d\n", "t.cfg:1:1: regular expression" },
+		{ "(ab{100}){100}x ?= 1\n", "too costly" },
 	};
 
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(cases); i++) {
@@ -156,6 +160,20 @@ static void test_errors(void **state)
 		if (!strstr(err.msg, cases[i].msg))
 			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].msg);
 	}
+}
+
+static void test_regex_cost(void **state)
+{
+	/* what plans really use stays allowed */
+	assert_false(plan_regex_too_costly("^(image_.*|mem)$"));
+	assert_false(plan_regex_too_costly("^(a+b*c?[0-9]{1,3})$"));
+	assert_false(plan_regex_too_costly("^(x\\+\\+)$"));
+	assert_true(plan_regex_too_costly("^(a++)$"));
+	assert_true(plan_regex_too_costly("^(a*?)$"));
+	assert_true(plan_regex_too_costly("^((a{40}){40})$"));
+	assert_true(plan_regex_too_costly("^(a{2000})$"));
+	assert_false(plan_regex_too_costly("^(a{3,})$"));
+	assert_true(plan_regex_too_costly("^(a{3000,})$"));
 }
 
 static void test_limit(void **state)
@@ -201,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_iterate),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_regex_cost),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_deep_nesting),
 	};
