@@ -14,6 +14,7 @@
 #include "qmp.h"
 #include "qga.h"
 #include "qtest.h"
+#include "qpci.h"
 #include "firmware.h"
 #include "accel.h"
 #include "case.h"

@@ -27,6 +27,7 @@
 #define DEFAULT_TIMEOUT_MS 10000
 #define MAX_LINE (64u << 20)
 #define SNIPPET 60
+#define SMALL_BATCH 32768
 
 enum decode {
 	DEC_NONE,	/* "OK" */
@@ -605,7 +606,16 @@ int hvt_qtest_batch_end(struct hvt_qtest *q, struct hvt_err *err)
 
 	if (!q->batch)
 		HVT_BUG("qtest batch_end without batch_begin");
-	r = q->broken ? q->broken_err.code : pump_batch(q);
+	/*
+	 * A small batch cannot fill the socket while QEMU waits for us to read,
+	 * so it goes the cheap way: one blocking send, blocking reads.
+	 */
+	if (q->broken)
+		r = q->broken_err.code;
+	else if (q->out.len <= SMALL_BATCH)
+		r = pump_sync(q);
+	else
+		r = pump_batch(q);
 	q->batch = false;
 	if (r)
 		return broken(q, err);
@@ -1120,9 +1130,8 @@ int hvt_qtest_poll(struct hvt_qtest *q, int timeout_ms, struct hvt_err *err)
 		return hvt_err_set(err, -errno, "poll: %s", strerror(errno));
 	if (r <= 0)
 		return 0;
-	while ((r = read_some(q, MSG_DONTWAIT)) == 0)
-		;
-	if (r != -EAGAIN)
+	r = read_some(q, MSG_DONTWAIT);
+	if (r && r != -EAGAIN)
 		return broken(q, err);
 	return 0;
 }

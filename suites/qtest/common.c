@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The qtest suite's machine set-up from case parameters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+static void push_words(struct hvt_strv *sv, const char *prefix, const char *words)
+{
+	char *copy = hvt_strdup(words), *save = NULL;
+
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (prefix)
+			hvt_strv_push(sv, prefix);
+		hvt_strv_push(sv, w);
+	}
+	free(copy);
+}
+
+struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct hvt_err *err)
+{
+	struct hvt_qtest_opts opts = { 0 };
+	struct hvt_strv args = HVT_STRV_INIT;
+	struct hvt_qtest *q;
+	char *trace = NULL;
+	bool record = false;
+
+	if (hvt_case_param_bool(c, "qtest_record", false, &record, err))
+		return NULL;
+	push_words(&args, "-device", hvt_case_param(c, "qtest_devices", ""));
+	push_words(&args, NULL, hvt_case_param(c, "qtest_args", ""));
+	if (extra)
+		hvt_strv_pushv(&args, extra);
+	opts.machine = hvt_case_param(c, "machine", "pc");
+	opts.args = (const char *const *)args.v;
+	opts.workdir = c->workdir;
+	if (record && c->workdir) {
+		trace = hvt_asprintf("%s/qtest.trace", c->workdir);
+		opts.record = trace;
+	}
+	q = hvt_qtest_start(&opts, err);
+	if (q && trace)
+		hvt_case_artifact(c, "qtest.trace", trace);
+	free(trace);
+	hvt_strv_release(&args);
+	return q;
+}
+
+int qt_param_u64(struct hvt_case *c, const char *key, uint64_t dflt, uint64_t *out,
+		 struct hvt_err *err)
+{
+	const char *v = hvt_case_param(c, key, NULL);
+	char *end;
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	errno = 0;
+	*out = strtoull(v, &end, 0);
+	if (errno || end == v || *end)
+		return hvt_err_set(err, -EINVAL, "parameter %s: not a number: '%s'", key, v);
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the qtest suite's test types share: a machine started from a
+ * case's parameters, its trace recorded when asked.
+ */
+#ifndef HVT_SUITE_QTEST_COMMON_H
+#define HVT_SUITE_QTEST_COMMON_H
+
+#include "hvtest.h"
+
+/*
+ * Start QEMU for case c: "machine" (default pc), "qtest_devices" (-device
+ * specs separated by blanks), "qtest_args" (more QEMU words), extra (NULL-
+ * ended, may be NULL), and with "qtest_record = yes" a trace written to
+ * qtest.trace in the work directory (an artifact).
+ */
+struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct hvt_err *err);
+
+/* A parameter holding a number in any C base; -EINVAL with err naming it. */
+int qt_param_u64(struct hvt_case *c, const char *key, uint64_t dflt, uint64_t *out,
+		 struct hvt_err *err);
+
+#endif
