@@ -25,6 +25,7 @@ int cmd_smoke(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_results(int argc, char **argv);
+int cmd_qtest(int argc, char **argv);
 
 /* "hvtest: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) HVT_PRINTF(1, 2);

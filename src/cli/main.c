@@ -28,6 +28,7 @@ static const struct cli_command commands[] = {
 	{ "run", cmd_run, "run a plan: every case in its own process, results stored" },
 	{ "plan", cmd_plan, "expand and check test plans (Cartesian config)" },
 	{ "results", cmd_results, "list, show and compare stored results" },
+	{ "qtest", cmd_qtest, "drive devices with no guest; replay a recorded qtest trace" },
 };
 
 static void usage(FILE *f)
