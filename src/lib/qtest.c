@@ -808,7 +808,17 @@ struct hvt_qtest *hvt_qtest_start(const struct hvt_qtest_opts *opts, struct hvt_
 	if (!opts->no_qmp) {
 		q->qmp = hvt_qmp_connect(qmp_sock, 10000, NULL, err);
 		if (!q->qmp) {
+			struct hvt_proc_status st;
+			char buf[128], *tail;
+
 			hvt_err_prefix(err, "QMP");
+			if (hvt_proc_wait(q->proc, 1000, &st) == 0)
+				hvt_err_append(err, " (QEMU %s)",
+					       hvt_proc_status_str(&st, buf, sizeof(buf)));
+			tail = hvt_file_tail(q->stderr_path, 5);
+			if (tail && *tail)
+				hvt_err_append(err, ": %s", tail);
+			free(tail);
 			goto err_free;
 		}
 	}
