@@ -530,6 +530,17 @@ int hvt_qga_shutdown(struct hvt_qga *qga, const char *mode, struct hvt_err *err)
 	return r;
 }
 
+int hvt_qga_send(struct hvt_qga *qga, const char *cmd, struct json_object *args,
+		 struct hvt_err *err)
+{
+	int r;
+
+	/* As for guest-shutdown: the next command resynchronises. */
+	r = send_command(qga, cmd, args, true, deadline_after(SEND_TIMEOUT_MS), err);
+	qga->need_sync = true;
+	return r;
+}
+
 struct hvt_qga *hvt_qga_open_fd(int fd, struct hvt_err *err)
 {
 	struct hvt_qga *qga = hvt_zalloc(sizeof(*qga));

@@ -87,5 +87,11 @@ int hvt_qga_file_write(struct hvt_qga *qga, const char *path, const void *data,
  * not answer on success; a later call resynchronises.
  */
 int hvt_qga_shutdown(struct hvt_qga *qga, const char *mode, struct hvt_err *err);
+/*
+ * Send a command that does not answer on success (guest-suspend-ram,
+ * guest-suspend-disk...). args is consumed. A later call resynchronises.
+ */
+int hvt_qga_send(struct hvt_qga *qga, const char *cmd, struct json_object *args,
+		 struct hvt_err *err);
 
 #endif

@@ -310,6 +310,28 @@ static void test_shutdown(void **state)
 	assert_int_equal(s.ff_seen, 3);
 }
 
+static void test_send_unanswered(void **state)
+{
+	static const struct fakepeer_step steps[] = {
+		SYNC,
+		X("guest-suspend-ram"),
+		/* No answer on success; the next command syncs first. */
+		SYNC,
+		X("guest-ping"),
+		W(OK_REPLY),
+		END,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct fakepeer s;
+	struct hvt_qga *qga = open_client(&s, steps);
+
+	assert_int_equal(hvt_qga_sync(qga, 2000, &err), 0);
+	assert_int_equal(hvt_qga_send(qga, "guest-suspend-ram", NULL, &err), 0);
+	assert_int_equal(hvt_qga_ping(qga, 2000, &err), 0);
+	close_client(qga, &s);
+	assert_int_equal(s.ff_seen, 3);
+}
+
 static void test_wait_ready(void **state)
 {
 	static const struct fakepeer_step steps[] = {
@@ -432,6 +454,7 @@ int main(void)
 		T("/qga/file/write", test_file_write),
 		T("/qga/timeout-resync", test_timeout_resync),
 		T("/qga/shutdown", test_shutdown),
+		T("/qga/send-unanswered", test_send_unanswered),
 		T("/qga/wait-ready", test_wait_ready),
 		T("/qga/wait-ready/timeout", test_wait_ready_timeout),
 		T("/qga/eof", test_eof),
