@@ -15,6 +15,7 @@
 #include "qga.h"
 #include "qtest.h"
 #include "qpci.h"
+#include "qmem.h"
 #include "firmware.h"
 #include "accel.h"
 #include "case.h"
