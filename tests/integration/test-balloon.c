@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The balloon suite on the default guest: "hvtest run -j 2" on a CI-sized
+ * filter of suites/balloon/balloon.cfg, then the outcomes and the checks,
+ * metrics and artifacts every scenario must record.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "itest.h"
+
+static char tmpdir[] = "/tmp/hvt-balloon-XXXXXX";
+static char plan[4096];
+static bool have_guest;
+
+static int group_setup(void **state)
+{
+	const char *s = getenv("HVT_SRCDIR");
+
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(plan, sizeof(plan), "%s/suites/balloon/balloon.cfg", s ? s : ".");
+	if (itest_require_guest())
+		return itest_missing_is_failure();
+	have_guest = true;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	hvt_rm_rf(tmpdir);
+	return 0;
+}
+
+/* The CI share: one scenario of each kind, a modern device, a skip. */
+static const char ci_filter[] =
+	"only polling_on.transitional.basic.evict, polling_on.transitional.basic.stats, "
+	"polling_off.modern.basic.evict, polling_on.transitional.basic.no_device, "
+	"polling_on.transitional.basic.illegal_target, "
+	"polling_on.transitional.basic.two_devices_hotplug, "
+	"polling_on.transitional.hotplug.unplug, polling_on.transitional.hotplug.plug, "
+	"polling_on.transitional.power.reboot_inflated, "
+	"polling_on.transitional.migration.migrate_evict, "
+	"polling_on.transitional.windows.whql";
+
+static struct json_object *find_case(struct json_object *cases, const char *shortname,
+				     const char *name_part)
+{
+	for (size_t i = 0; i < json_object_array_length(cases); i++) {
+		struct json_object *c = json_object_array_get_idx(cases, i);
+
+		if (!strcmp(hvt_json_get_str(c, "shortname"), shortname) &&
+		    strstr(hvt_json_get_str(c, "name"), name_part))
+			return c;
+	}
+	fail_msg("no case %s (%s)", shortname, name_part);
+	return NULL;
+}
+
+static bool has_check(struct json_object *c, const char *prefix, const char *status)
+{
+	struct json_object *checks = hvt_json_get(c, "checks");
+
+	for (size_t i = 0; i < json_object_array_length(checks); i++) {
+		struct json_object *k = json_object_array_get_idx(checks, i);
+
+		if (!strncmp(hvt_json_get_str(k, "name"), prefix, strlen(prefix)) &&
+		    !strcmp(hvt_json_get_str(k, "status"), status))
+			return true;
+	}
+	return false;
+}
+
+static int count_metric(struct json_object *c, const char *name)
+{
+	struct json_object *metrics = hvt_json_get(c, "metrics");
+	int n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(metrics); i++)
+		n += !strcmp(hvt_json_get_str(json_object_array_get_idx(metrics, i), "name"),
+			     name);
+	return n;
+}
+
+static void test_ci_share(void **state)
+{
+	char *results = hvt_asprintf("%s/results", tmpdir), *out = NULL;
+	const char *argv[] = { itest_hvtest(), "run", "-j", "2", "--timeout", "300",
+			       "--results", results, plan, ci_filter, NULL };
+	const char *show[] = { itest_hvtest(), "results", "--results", results, "show",
+			       "latest", "--json", NULL };
+	char *json = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc, *cases, *c;
+	int rc;
+
+	(void)state;
+	ITEST_NEED(have_guest);
+	rc = itest_run(argv, NULL, 900000, &out);
+	if (rc != 0)
+		fail_msg("hvtest run: exit %d:\n%s", rc, out);
+	rc = itest_run(show, NULL, 60000, &json);
+	doc = hvt_json_parse(json, &err);
+	if (rc != 0 || !doc)
+		fail_msg("results show: exit %d, %s:\n%s", rc, err.msg, json);
+	cases = hvt_json_get(doc, "cases");
+	assert_int_equal(json_object_array_length(cases), 11);
+	for (size_t i = 0; i < json_object_array_length(cases); i++) {
+		struct json_object *k = json_object_array_get_idx(cases, i);
+		const char *want = strstr(hvt_json_get_str(k, "name"), "windows") ? "skip" : "pass";
+
+		if (strcmp(hvt_json_get_str(k, "outcome"), want))
+			fail_msg("%s: %s, expected %s:\n%s", hvt_json_get_str(k, "name"),
+				 hvt_json_get_str(k, "outcome"), want, out);
+	}
+	/* the checks and metrics every scenario makes */
+	c = find_case(cases, "basic.evict", "transitional");
+	assert_true(has_check(c, "evict: actual 256 MiB", "pass"));
+	assert_true(has_check(c, "evict: guest MemTotal", "pass"));
+	assert_true(has_check(c, "agent answers", "pass"));
+	assert_true(has_check(c, "QEMU running", "pass"));
+	assert_true(has_check(c, "console m0 clean", "pass"));
+	assert_true(has_check(c, "final actual equals target", "pass"));
+	assert_true(count_metric(c, "settle") >= 1);
+	assert_true(count_metric(c, "target") >= 2);
+	assert_true(count_metric(c, "actual") >= 2);
+	assert_true(count_metric(c, "guest_memtotal") >= 2);
+	assert_true(count_metric(c, "guest_free") >= 2);
+	c = find_case(cases, "basic.stats", "transitional");
+	assert_true(has_check(c, "stat-total-memory matches MemTotal", "pass"));
+	c = find_case(cases, "basic.no_device", "transitional");
+	assert_true(has_check(c, "no device: balloon refused", "pass"));
+	c = find_case(cases, "basic.illegal_target", "transitional");
+	assert_true(has_check(c, "non-numeric: refused", "pass"));
+	assert_true(has_check(c, "absurdly large (clamped): actual 512 MiB", "pass"));
+	c = find_case(cases, "hotplug.unplug", "transitional");
+	assert_true(has_check(c, "unplug: DEVICE_DELETED", "pass"));
+	c = find_case(cases, "migration.migrate_evict", "transitional");
+	assert_true(has_check(c, "migrate: destination: actual 256 MiB", "pass"));
+	assert_true(has_check(c, "console m1 clean", "pass"));
+	json_object_put(doc);
+	free(json);
+	free(out);
+	free(results);
+	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ci_share),
+	};
+
+	return cmocka_run_group_tests_name("balloon", tests, group_setup, group_teardown);
+}
