@@ -16,6 +16,7 @@
 #include "qtest.h"
 #include "qpci.h"
 #include "qmem.h"
+#include "qvirtio.h"
 #include "firmware.h"
 #include "accel.h"
 #include "case.h"

@@ -87,6 +87,65 @@ static void test_record_replay(void **state)
 	hvt_rm_rf(dir);
 }
 
+/* virtio-pci modern and a split queue against a real device: the balloon's inflate queue. */
+static void test_virtio(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	const char *const args[] = { "-device", "virtio-balloon-pci", NULL };
+	struct hvt_qtest_opts opts = { .machine = "q35", .args = args };
+	struct hvt_qtest *q = hvt_qtest_start(&opts, &err);
+	struct hvt_qpci_alloc alloc = HVT_QPCI_ALLOC_INIT;
+	struct hvt_qmem *mem = hvt_qmem_new(HVT_QMEM_X86_START, HVT_QMEM_X86_SIZE);
+	struct hvt_qpci_dev pci;
+	struct hvt_qvirtio_dev d;
+	struct hvt_qvirtq vq, bad;
+	struct hvt_qvirtq_buf buf = { 0 };
+	uint64_t page;
+	uint32_t pages = 1, len = 1;
+	uint16_t head, id = 0xFFFF;
+	uint8_t status = 0;
+
+	itest_ok(q ? 0 : err.code, &err);
+	itest_ok(hvt_qvirtio_find(q, HVT_VIRTIO_ID_BALLOON, 0, &pci, &err), &err);
+	assert_int_equal(hvt_qvirtio_find(q, HVT_VIRTIO_ID_BLOCK, 0, &pci, &err), -ENODEV);
+	itest_ok(hvt_qvirtio_find(q, HVT_VIRTIO_ID_BALLOON, 0, &pci, &err), &err);
+	itest_ok(hvt_qvirtio_open(&d, &pci, &alloc, &err), &err);
+	assert_true(d.num_queues >= 2);
+	itest_ok(hvt_qvirtio_negotiate(&d, 0, &err), &err);
+	assert_int_equal(d.features, HVT_VIRTIO_F_VERSION_1);
+	itest_ok(hvt_qvirtq_setup(&d, &vq, 0, 16, mem, &err), &err);
+	assert_int_equal(vq.size, 16);
+	assert_int_equal(hvt_qvirtq_setup(&d, &bad, 99, 0, mem, &err), -ENOENT);
+	itest_ok(hvt_qvirtio_driver_ok(&d, &err), &err);
+	itest_ok(hvt_qvirtio_get_status(&d, &status, &err), &err);
+	assert_int_equal(status & 0x0F, 0x0F);
+	itest_ok(hvt_qvirtio_config_readl(&d, 0, &pages, &err), &err);
+	assert_int_equal(pages, 0);
+	assert_int_equal(hvt_qvirtio_config_readl(&d, 0x1000, &pages, &err), -EINVAL);
+	/* Nothing added: nothing comes back. */
+	itest_ok(hvt_qvirtq_kick(&vq, &err), &err);
+	assert_int_equal(hvt_qvirtq_wait(&vq, 100, &id, &len, &err), -ETIMEDOUT);
+	/* One page frame number, as the inflate queue takes them. */
+	assert_int_equal(hvt_qmem_alloc(mem, 4096, 4096, &page), 0);
+	itest_ok(hvt_qtest_writel(q, page, (uint32_t)(page >> 12), &err), &err);
+	buf.addr = page;
+	buf.len = 4;
+	for (int i = 0; i < 40; i++) {	/* more than the queue size: descriptors are reused */
+		itest_ok(hvt_qvirtq_add(&vq, &buf, 1, &head, &err), &err);
+		itest_ok(hvt_qvirtq_kick(&vq, &err), &err);
+		itest_ok(hvt_qvirtq_wait(&vq, 5000, &id, &len, &err), &err);
+		assert_int_equal(id, head);
+		assert_int_equal(len, 0);
+		assert_int_equal(vq.nfree, 16);
+	}
+	hvt_qvirtq_release(&vq);
+	hvt_qmem_dealloc(mem, page);
+	assert_int_equal(hvt_qmem_used(mem), 0);
+	itest_ok(hvt_qvirtio_reset(&d, &err), &err);
+	hvt_qmem_free(mem);
+	hvt_qtest_free(q);
+}
+
 static void test_plan(void **state)
 {
 	char dir[] = "/tmp/hvt-itest-qtest-res-XXXXXX";
@@ -118,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_bad_device),
 		cmocka_unit_test(test_record_replay),
+		cmocka_unit_test(test_virtio),
 		cmocka_unit_test(test_plan),
 	};
 
