@@ -64,3 +64,28 @@ int qt_param_u64(struct hvt_case *c, const char *key, uint64_t dflt, uint64_t *o
 		return hvt_err_set(err, -EINVAL, "parameter %s: not a number: '%s'", key, v);
 	return 0;
 }
+
+int qt_virtio_open(struct hvt_qtest *q, unsigned int type, struct hvt_qvirtio_dev *d,
+		   struct hvt_err *err)
+{
+	struct hvt_qpci_alloc alloc = HVT_QPCI_ALLOC_INIT;
+	struct hvt_qpci_dev pci;
+	int r = hvt_qvirtio_find(q, type, 0, &pci, err);
+
+	return r ? r : hvt_qvirtio_open(d, &pci, &alloc, err);
+}
+
+int qt_virtq_run(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsigned int n,
+		 int timeout_ms, uint32_t *len, struct hvt_err *err)
+{
+	uint16_t head, id;
+	int r;
+
+	if ((r = hvt_qvirtq_add(vq, bufs, n, &head, err)) || (r = hvt_qvirtq_kick(vq, err)) ||
+	    (r = hvt_qvirtq_wait(vq, timeout_ms, &id, len, err)))
+		return r;
+	if (id != head)
+		return hvt_err_set(err, -EPROTO, "queue %u: chain %u came back, %u expected",
+				   vq->index, id, head);
+	return 0;
+}

@@ -20,4 +20,18 @@ struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct 
 int qt_param_u64(struct hvt_case *c, const char *key, uint64_t dflt, uint64_t *out,
 		 struct hvt_err *err);
 
+/*
+ * The first virtio device of type on bus 0, opened (capabilities found,
+ * BARs mapped, reset) into d.
+ */
+int qt_virtio_open(struct hvt_qtest *q, unsigned int type, struct hvt_qvirtio_dev *d,
+		   struct hvt_err *err);
+/*
+ * Add a chain to vq, notify, and wait up to timeout_ms for the device to
+ * return it; *len (may be NULL) gets the bytes it wrote. -EPROTO when
+ * another chain comes back first.
+ */
+int qt_virtq_run(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsigned int n,
+		 int timeout_ms, uint32_t *len, struct hvt_err *err);
+
 #endif
