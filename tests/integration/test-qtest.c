@@ -163,7 +163,7 @@ static void test_plan(void **state)
 	}
 	if (rc)
 		fail_msg("hvtest run %s: %d\n%s", plan, rc, out);
-	assert_non_null(strstr(out, "18 pass"));
+	assert_non_null(strstr(out, "22 pass"));
 	free(out);
 	free(plan);
 	free(results);
