@@ -183,6 +183,47 @@ static void check_image(struct hvt_case *c, struct blk *b, uint64_t sector, uint
 	free(out);
 }
 
+/*
+ * The device signals used buffers (no MSI-X vector is set, so through the
+ * ISR): bit 0 is set after a request, and reading the ISR clears it.
+ */
+static void check_isr(struct hvt_case *c, struct blk *b)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	uint8_t before = 0xFF, after = 0xFF, again = 0xFF, s = 0xEE;
+
+	/* Earlier requests left it set: the first read clears it. */
+	if (hvt_qvirtio_isr(&b->d, &before, &err) || hvt_qvirtio_isr(&b->d, &before, &err) ||
+	    request(b, T_IN, 0, b->len, &s, NULL, &err) ||
+	    hvt_qvirtio_isr(&b->d, &after, &err) || hvt_qvirtio_isr(&b->d, &again, &err)) {
+		hvt_case_check(c, "isr", false, "%s", err.msg);
+		return;
+	}
+	hvt_case_check(c, "isr", !(before & 1) && (after & 1) && !(again & 1),
+		       "ISR 0x%02x before a request, 0x%02x after it, 0x%02x read again", before,
+		       after, again);
+}
+
+/* Requests per second, one at a time (a round trip through QEMU's main loop each). */
+static void measure(struct hvt_case *c, struct blk *b)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	double t0 = hvt_now();
+	int n = 0;
+
+	for (; n < 200; n++) {
+		uint8_t s = 0xEE;
+
+		if (request(b, T_IN, (uint64_t)n * 8, SECTOR, &s, NULL, &err) || s != S_OK) {
+			hvt_case_check(c, "read-loop", false, "request %d: status %u %s", n, s,
+				       err.msg);
+			return;
+		}
+	}
+	hvt_case_check(c, "read-loop", true, "%d one-sector reads", n);
+	hvt_case_metric(c, "read_requests_per_s", n / (hvt_now() - t0), "1/s");
+}
+
 static void blk_run(struct hvt_case *c, void *state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -259,6 +300,8 @@ static void blk_run(struct hvt_case *c, void *state)
 	expect(c, b, "unknown-type", 0x7F, 0, b->len, S_UNSUPP);
 	/* The data near the end is untouched by the refused write, and the device still works. */
 	read_back(c, b, "after-errors", capacity - sectors, pattern);
+	check_isr(c, b);
+	measure(c, b);
 	hvt_case_metric(c, "run_ms", (hvt_now() - t0) * 1000, "ms");
 	free(pattern);
 	free(zero);
