@@ -510,3 +510,20 @@ int hvt_qvirtq_wait(struct hvt_qvirtq *vq, int timeout_ms, uint16_t *id, uint32_
 			nap *= 2;
 	}
 }
+
+int hvt_qvirtq_wait_irq(struct hvt_qvirtq *vq, unsigned int line, int timeout_ms, uint16_t *id,
+			uint32_t *len, struct hvt_err *err)
+{
+	uint8_t isr = 0;
+	int r;
+
+	if ((r = hvt_qtest_irq_wait(vq->dev->pci.q, line, true, timeout_ms, err)) ||
+	    (r = hvt_qvirtio_isr(vq->dev, &isr, err)))
+		return r;
+	/* The device writes the used ring before it interrupts: it is there now. */
+	r = hvt_qvirtq_wait(vq, 0, id, len, err);
+	if (r == -ETIMEDOUT)
+		return hvt_err_set(err, -EPROTO, "queue %u: line %u raised (ISR 0x%02x), nothing used",
+				   vq->index, line, isr);
+	return r;
+}

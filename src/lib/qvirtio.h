@@ -142,4 +142,14 @@ int hvt_qvirtq_kick(struct hvt_qvirtq *vq, struct hvt_err *err);
 int hvt_qvirtq_wait(struct hvt_qvirtq *vq, int timeout_ms, uint16_t *id, uint32_t *len,
 		    struct hvt_err *err);
 
+/*
+ * Wait as a driver using INTx does: up to timeout_ms for the intercepted
+ * interrupt line (see hvt_qtest_irq_intercept_in(); which line depends on
+ * the machine's routing) to be high, read the ISR, which lowers it, then
+ * take the next used entry as hvt_qvirtq_wait() does. -ETIMEDOUT when the
+ * line stays low; -EPROTO when it rose with nothing used.
+ */
+int hvt_qvirtq_wait_irq(struct hvt_qvirtq *vq, unsigned int line, int timeout_ms, uint16_t *id,
+			uint32_t *len, struct hvt_err *err);
+
 #endif

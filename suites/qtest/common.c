@@ -89,3 +89,18 @@ int qt_virtq_run(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsig
 				   vq->index, id, head);
 	return 0;
 }
+
+int qt_route_intx(struct hvt_qtest *q, struct hvt_err *err)
+{
+	static const uint8_t irq[4] = { 10, 10, 11, 11 };
+	struct hvt_qpci_dev isa;
+	int r = hvt_qpci_find(q, 0x8086, 0x7000, 0, &isa, err);
+
+	if (r == -ENODEV) {
+		hvt_err_clear(err);
+		return 0;
+	}
+	for (int i = 0; !r && i < 4; i++)
+		r = hvt_qpci_config_writeb(&isa, (uint8_t)(0x60 + i), irq[i], err);
+	return r;
+}

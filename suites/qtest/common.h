@@ -34,4 +34,11 @@ int qt_virtio_open(struct hvt_qtest *q, unsigned int type, struct hvt_qvirtio_de
 int qt_virtq_run(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsigned int n,
 		 int timeout_ms, uint32_t *len, struct hvt_err *err);
 
+/*
+ * Route PCI INTx to the IOAPIC the way firmware would: on pc, PIIX3's PIRQ
+ * A-D to ISA IRQs 10, 10, 11, 11; q35's ICH9 sends them to inputs 16-23
+ * already. Nothing to do (0) on other machines.
+ */
+int qt_route_intx(struct hvt_qtest *q, struct hvt_err *err);
+
 #endif
