@@ -127,7 +127,8 @@ struct hvt_qvirtq_buf {
  * Put a chain of n buffers (readable ones first, as the specification asks,
  * though that is not enforced so that tests can break the rule) on the
  * available ring in one pipelined batch; *head receives its first
- * descriptor. -ENOSPC when fewer than n descriptors are free.
+ * descriptor. -ENOSPC when fewer than n descriptors are free. When the
+ * batch itself fails the ring may be half written: reset the device.
  */
 int hvt_qvirtq_add(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsigned int n,
 		   uint16_t *head, struct hvt_err *err);

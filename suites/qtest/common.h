@@ -22,7 +22,8 @@ int qt_param_u64(struct hvt_case *c, const char *key, uint64_t dflt, uint64_t *o
 
 /*
  * The first virtio device of type on bus 0, opened (capabilities found,
- * BARs mapped, reset) into d.
+ * BARs mapped, reset) into d. Its BARs come from a fresh qpci allocator:
+ * one device per machine this way.
  */
 int qt_virtio_open(struct hvt_qtest *q, unsigned int type, struct hvt_qvirtio_dev *d,
 		   struct hvt_err *err);
