@@ -28,6 +28,8 @@ struct job {
 	int attempt;
 	int runs_left;		/* repeats still to start after this one */
 	int reruns_left;
+	int reps_done;		/* repetitions settled (after their reruns) */
+	int reps_failed;	/* ... of which ended failed, errored or timed out */
 	bool failed_before;	/* an earlier attempt of this run failed */
 	bool flaky;		/* ... and a later one passed */
 };
@@ -308,11 +310,31 @@ static void finish(struct runner *r, struct slot *s, bool timed_out)
 		job->reruns_left--;
 		job->failed_before = true;
 		final = false;
-	} else if (job->runs_left > 0) {
-		job->runs_left--;
-		final = false;
+	} else {
+		/* this attempt settles a repetition */
+		job->reps_done++;
+		job->reps_failed += bad;
+		if (job->runs_left > 0) {
+			job->runs_left--;
+			final = false;
+		}
 	}
-	if (!bad && job->failed_before && !job->flaky) {
+	if (final && job->reps_failed && job->reps_done > 1) {
+		/*
+		 * With --repeat every repetition counts: the case fails when
+		 * any of them did, even if the last one passed, and it is
+		 * flaky when they disagree.
+		 */
+		hvt_case_check(c, "repetitions", false, "%d of %d repetitions failed",
+			       job->reps_failed, job->reps_done);
+		c->checks[c->nchecks - 1].t = secs;
+		if (job->reps_failed < job->reps_done)
+			job->failed_before = true;
+		oc = hvt_case_outcome(c);
+		bad = true;
+	}
+	if (job->failed_before && !job->flaky &&
+	    (!bad || (final && job->reps_failed < job->reps_done))) {
 		job->flaky = c->flaky = true;
 		r->sum->flaky++;
 	}

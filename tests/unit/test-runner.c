@@ -198,6 +198,36 @@ static void test_repeat_and_rerun(void **state)
 	collected_free(&col);
 }
 
+/* Without reruns every repetition counts: one failed repetition fails the case. */
+static void test_repeat_counts_every_run(void **state)
+{
+	struct hvt_case *cases[] = { mk("fr", "fx-flaky", 0), mk("pr", "fx-pass", 1) };
+	struct hvt_runner_opts o = { .jobs = 1, .repeat = 3 };
+	struct collected col = { 0 };
+	struct hvt_runner_summary sum;
+	struct hvt_case *c;
+
+	hvt_case_set_param(cases[0], "mark_dir", tmpdir);
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col, &sum);
+	/* fr: fails, passes, passes; its last record says so */
+	assert_int_equal(hvt_case_outcome(find(&col, "fr", 1)), HVT_FAIL);
+	assert_int_equal(hvt_case_outcome(find(&col, "fr", 2)), HVT_PASS);
+	c = find(&col, "fr", 3);
+	assert_int_equal(hvt_case_outcome(c), HVT_FAIL);
+	assert_true(c->flaky);
+	assert_string_equal(c->checks[c->nchecks - 1].name, "repetitions");
+	assert_string_equal(c->checks[c->nchecks - 1].message, "1 of 3 repetitions failed");
+	/* pr passed every time: no extra check */
+	c = find(&col, "pr", 3);
+	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
+	assert_false(c->flaky);
+	assert_int_equal(c->nchecks, 1);
+	assert_int_equal(sum.outcome[HVT_FAIL], 1);
+	assert_int_equal(sum.outcome[HVT_PASS], 1);
+	assert_int_equal(sum.flaky, 1);
+	collected_free(&col);
+}
+
 static void test_shards(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -355,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_outcomes_and_crash),
 		cmocka_unit_test(test_timeout_kills_qemu),
 		cmocka_unit_test(test_repeat_and_rerun),
+		cmocka_unit_test(test_repeat_counts_every_run),
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_tap_parsing),
 		cmocka_unit_test(test_exec_type),
