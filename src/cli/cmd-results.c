@@ -18,7 +18,8 @@
 
 static const char results_help[] =
 	"usage: hvtest results [--results DIR] list\n"
-	"       hvtest results [--results DIR] show RUN [--json | --tap | --junit FILE]\n"
+	"       hvtest results [--results DIR] show RUN [--json | --tap | --junit FILE |\n"
+	"                                              --html FILE]\n"
 	"       hvtest results [--results DIR] diff [--metric-threshold PCT] RUN_A RUN_B\n"
 	"\n"
 	"List, show and compare the runs stored in DIR/" HVT_STORE_FILE ".\n"
@@ -34,6 +35,8 @@ static const char results_help[] =
 	"  --json               show: the run as one JSON document on stdout\n"
 	"  --tap                show: the run as TAP 14 on stdout\n"
 	"  --junit FILE         show: the run as JUnit XML into FILE ('-': stdout)\n"
+	"  --html FILE          show: the run as an HTML page into FILE ('-': stdout),\n"
+	"                       with charts of metrics sampled more than once\n"
 	"  --all-attempts       show: every attempt of rerun cases, not only the last\n"
 	"  --metric-threshold PCT\n"
 	"                       diff: list metric changes of at least PCT percent\n"
@@ -44,14 +47,14 @@ static const char results_help[] =
 	"2 on bad usage.\n";
 
 enum {
-	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_THRESHOLD, OPT_ALL_ATTEMPTS,
+	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_HTML, OPT_THRESHOLD, OPT_ALL_ATTEMPTS,
 };
 
 struct results_opts {
 	const char *dir;
 	enum hvt_report_format fmt;
 	bool report;
-	const char *junit;
+	const char *file; /* --junit/--html FILE */
 	bool all_attempts;
 	double threshold;
 };
@@ -115,26 +118,19 @@ static int write_report(const struct results_opts *o, const struct hvt_run_info 
 			struct hvt_case **cases, size_t n)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_report *r;
 	FILE *f = stdout;
 	int ret;
 
-	if (o->junit && strcmp(o->junit, "-")) {
-		f = fopen(o->junit, "w");
+	if (o->file && strcmp(o->file, "-")) {
+		f = fopen(o->file, "w");
 		if (!f) {
-			cli_error("cannot write %s: %s", o->junit, strerror(errno));
+			cli_error("cannot write %s: %s", o->file, strerror(errno));
 			return CLI_EXIT_FAIL;
 		}
 	}
-	r = hvt_report_new(o->fmt, f);
-	ret = hvt_report_begin(r, ri, (long)n, &err);
-	for (size_t i = 0; !ret && i < n; i++)
-		ret = hvt_report_case(r, cases[i], &err);
-	if (!ret)
-		ret = hvt_report_end(r, &err);
-	hvt_report_free(r);
+	ret = hvt_report_write(o->fmt, f, ri, cases, n, &err);
 	if (f != stdout && fclose(f) && !ret)
-		ret = hvt_err_set(&err, -errno, "closing %s: %s", o->junit, strerror(errno));
+		ret = hvt_err_set(&err, -errno, "closing %s: %s", o->file, strerror(errno));
 	return ret ? cli_fail(&err, "results show") : 0;
 }
 
@@ -258,7 +254,7 @@ static int do_diff(struct hvt_store *s, const struct results_opts *o, const char
 static int set_format(struct results_opts *o, enum hvt_report_format fmt)
 {
 	if (o->report)
-		return cli_usage_error("results", "--json, --tap and --junit exclude each other");
+		return cli_usage_error("results", "--json, --tap, --junit and --html exclude each other");
 	o->report = true;
 	o->fmt = fmt;
 	return 0;
@@ -271,6 +267,7 @@ int cmd_results(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "tap", no_argument, NULL, OPT_TAP },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "html", required_argument, NULL, OPT_HTML },
 		{ "all-attempts", no_argument, NULL, OPT_ALL_ATTEMPTS },
 		{ "metric-threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "help", no_argument, NULL, 'h' },
@@ -299,7 +296,12 @@ int cmd_results(int argc, char **argv)
 		case OPT_JUNIT:
 			if ((ret = set_format(&o, HVT_REPORT_JUNIT)))
 				return ret;
-			o.junit = optarg;
+			o.file = optarg;
+			break;
+		case OPT_HTML:
+			if ((ret = set_format(&o, HVT_REPORT_HTML)))
+				return ret;
+			o.file = optarg;
 			break;
 		case OPT_ALL_ATTEMPTS:
 			o.all_attempts = true;
@@ -336,7 +338,7 @@ int cmd_results(int argc, char **argv)
 		return cli_usage_error("results", "'%s' is not list, show or diff", verb);
 	}
 	if (o.report && strcmp(verb, "show"))
-		return cli_usage_error("results", "--json, --tap and --junit go with show");
+		return cli_usage_error("results", "--json, --tap, --junit and --html go with show");
 	if (!hvt_path_exists(o.dir)) {
 		cli_error("no results directory %s (see --results)", o.dir);
 		return CLI_EXIT_FAIL;

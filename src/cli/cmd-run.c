@@ -25,7 +25,7 @@ static const char run_usage[] =
 	"case's parameters. Exits 0 only when no case failed, errored or timed out.\n\n"
 	"  -j, --jobs N         cases at once (default: the number of CPUs)\n"
 	"  --timeout S          seconds per case attempt (default: 600)\n"
-	"  --repeat N           run each case N times\n"
+	"  --repeat N           run each case N times; it fails if any run fails\n"
 	"  --rerun-failed N     rerun a failing case up to N times; a pass on a\n"
 	"                       rerun marks it flaky\n"
 	"  --shard K/N          run only the K-th of N shares of the plan\n"
@@ -212,7 +212,6 @@ static int write_report_file(enum hvt_report_format fmt, const char *path, FILE 
 			     const struct hvt_run_info *ri, struct run_ctx *x)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_report *r;
 	FILE *out = f ? f : fopen(path, "w");
 	int ret;
 
@@ -220,13 +219,7 @@ static int write_report_file(enum hvt_report_format fmt, const char *path, FILE 
 		cli_error("cannot write %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	r = hvt_report_new(fmt, out);
-	ret = hvt_report_begin(r, ri, (long)x->nfinals, &err);
-	for (size_t i = 0; !ret && i < x->nfinals; i++)
-		ret = hvt_report_case(r, x->finals[i], &err);
-	if (!ret)
-		ret = hvt_report_end(r, &err);
-	hvt_report_free(r);
+	ret = hvt_report_write(fmt, out, ri, x->finals, x->nfinals, &err);
 	if (ret)
 		cli_error("%s: %s", path ? path : "report", err.msg);
 	if (!f && fclose(out) && !ret) {
@@ -234,6 +227,42 @@ static int write_report_file(enum hvt_report_format fmt, const char *path, FILE 
 		ret = -EIO;
 	}
 	return ret;
+}
+
+/*
+ * DIR/run-N/report.html, from the store rather than from this invocation's
+ * cases, so the page of a resumed run shows all of them. Returns its path,
+ * or NULL (said on stderr) when it could not be written.
+ */
+static char *write_run_page(struct hvt_store *s, int64_t run_id, const char *workroot)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_run_info ri;
+	struct hvt_case **cases = NULL;
+	char *path = hvt_asprintf("%s/report.html", workroot);
+	size_t n = 0;
+	FILE *f = NULL;
+	int ret;
+
+	if (hvt_store_run_get(s, run_id, &ri, &err))
+		goto fail;
+	ret = hvt_store_run_cases(s, run_id, false, &cases, &n, &err);
+	if (!ret)
+		ret = hvt_mkdir_p(workroot, 0755, &err);
+	if (!ret && !(f = fopen(path, "w")))
+		ret = hvt_err_set(&err, -errno, "%s: %s", path, strerror(errno));
+	if (!ret)
+		ret = hvt_report_write(HVT_REPORT_HTML, f, &ri, cases, n, &err);
+	if (f && fclose(f) && !ret)
+		ret = hvt_err_set(&err, -EIO, "%s: %s", path, strerror(errno));
+	hvt_store_cases_free(cases, n);
+	hvt_run_info_release(&ri);
+	if (!ret)
+		return path;
+fail:
+	cli_error("report page: %s", err.msg);
+	free(path);
+	return NULL;
 }
 
 int cmd_run(int argc, char **argv)
@@ -267,7 +296,7 @@ int cmd_run(int argc, char **argv)
 	struct hvt_accel accel;
 	struct utsname uts;
 	const char *results = HVT_RESULTS_DIR_DEFAULT, *resume = NULL, *junit = NULL;
-	char hostname[256] = "", *workroot = NULL, *cmdline = NULL;
+	char hostname[256] = "", *workroot = NULL, *cmdline = NULL, *page;
 	bool tap = false, json = false, list = false;
 	int shard_k = 0, shard_n = 0, opt, rc = CLI_EXIT_FAIL;
 	size_t ncases = 0;
@@ -428,6 +457,10 @@ int cmd_run(int argc, char **argv)
 		(long long)x.run_id, sum.cases, sum.outcome[HVT_PASS], sum.outcome[HVT_FAIL],
 		sum.outcome[HVT_ERROR], sum.outcome[HVT_SKIP], sum.outcome[HVT_TIMEOUT], sum.flaky,
 		sum.wall, (long long)x.run_id);
+	page = write_run_page(x.store, x.run_id, workroot);
+	if (page)
+		fprintf(prog, "hvtest: run %lld: report %s\n", (long long)x.run_id, page);
+	free(page);
 out:
 	for (size_t i = 0; i < ncases; i++)
 		hvt_case_free(cases[i]);

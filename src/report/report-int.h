@@ -30,6 +30,7 @@ struct hvt_report {
 extern const struct report_ops report_tap_ops;
 extern const struct report_ops report_junit_ops;
 extern const struct report_ops report_json_ops;
+extern const struct report_ops report_html_ops;
 
 /* Wall clock seconds -> "2026-11-22T03:10:00Z" (UTC) into buf (>= 32 bytes). */
 void report_iso_time(char *buf, size_t len, double t);

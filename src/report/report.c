@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Report writers: format dispatch, the run's record, and the XML escaping
- * the JUnit writer needs.
+ * the JUnit and HTML writers need.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,6 +15,7 @@ static const char *const format_names[] = {
 	[HVT_REPORT_TAP] = "tap",
 	[HVT_REPORT_JUNIT] = "junit",
 	[HVT_REPORT_JSON] = "json",
+	[HVT_REPORT_HTML] = "html",
 };
 
 int hvt_report_format_parse(const char *name, enum hvt_report_format *out)
@@ -41,6 +42,9 @@ struct hvt_report *hvt_report_new(enum hvt_report_format fmt, FILE *out)
 		break;
 	case HVT_REPORT_JSON:
 		r->ops = &report_json_ops;
+		break;
+	case HVT_REPORT_HTML:
+		r->ops = &report_html_ops;
 		break;
 	default:
 		HVT_BUG("report format %d", (int)fmt);
@@ -112,6 +116,20 @@ void hvt_report_free(struct hvt_report *r)
 	hvt_run_info_release(&r->run);
 	hvt_buf_release(&r->buf);
 	free(r);
+}
+
+int hvt_report_write(enum hvt_report_format fmt, FILE *out, const struct hvt_run_info *run,
+		     struct hvt_case *const *cases, size_t n, struct hvt_err *err)
+{
+	struct hvt_report *r = hvt_report_new(fmt, out);
+	int ret = hvt_report_begin(r, run, (long)n, err);
+
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = hvt_report_case(r, cases[i], err);
+	if (!ret)
+		ret = hvt_report_end(r, err);
+	hvt_report_free(r);
+	return ret;
 }
 
 void report_iso_time(char *buf, size_t len, double t)

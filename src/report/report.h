@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Report writers: a run's cases as TAP 14, JUnit XML or JSON, fed one
- * case at a time (TAP is written as cases finish).
+ * Report writers: a run's cases as TAP 14, JUnit XML, JSON or an HTML page,
+ * fed one case at a time (TAP is written as cases finish).
  */
 #ifndef HVT_REPORT_H
 #define HVT_REPORT_H
@@ -15,9 +15,10 @@ enum hvt_report_format {
 	HVT_REPORT_TAP,
 	HVT_REPORT_JUNIT,
 	HVT_REPORT_JSON,
+	HVT_REPORT_HTML,
 };
 
-/* "tap", "junit", "json"; -EINVAL for another name. */
+/* "tap", "junit", "json", "html"; -EINVAL for another name. */
 int hvt_report_format_parse(const char *name, enum hvt_report_format *out);
 
 struct hvt_report;
@@ -37,11 +38,15 @@ int hvt_report_begin(struct hvt_report *r, const struct hvt_run_info *run, long 
 /* Report one finished case (its last attempt). */
 int hvt_report_case(struct hvt_report *r, const struct hvt_case *c, struct hvt_err *err);
 /*
- * Finish the report (JUnit and JSON are written here) and flush out.
+ * Finish the report (JUnit, JSON and HTML are written here) and flush out.
  * -EIO with err set when writing failed at any point.
  */
 int hvt_report_end(struct hvt_report *r, struct hvt_err *err);
 void hvt_report_free(struct hvt_report *r);
+
+/* A whole report of n cases in one call: new, begin, every case, end, free. */
+int hvt_report_write(enum hvt_report_format fmt, FILE *out, const struct hvt_run_info *run,
+		     struct hvt_case *const *cases, size_t n, struct hvt_err *err);
 
 /*
  * Escape text for XML character data and attribute values: & < > " ' as

@@ -2,7 +2,7 @@
 /*
  * "hvtest run" with real processes: a crashing and a hanging case among
  * good ones, SIGKILL of the runner then --resume, shards that cover a plan
- * exactly once, TAP and JUnit output.
+ * exactly once, TAP, JUnit and HTML output.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -128,6 +128,22 @@ static size_t count_stored(const char *results)
 	return n;
 }
 
+/* How many cases the run's HTML page shows (each is a <details id="cN">). */
+static size_t page_cases(const char *path)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *html = NULL;
+	size_t n = 0;
+
+	itest_ok(hvt_file_read(path, &html, NULL, &err), &err);
+	assert_true(!strncmp(html, "<!DOCTYPE html>", 15));
+	assert_non_null(strstr(html, "</body></html>\n"));
+	for (const char *p = strstr(html, "<details id=\"c"); p; p = strstr(p + 1, "<details id=\"c"))
+		n++;
+	free(html);
+	return n;
+}
+
 static void test_sigkill_then_resume(void **state)
 {
 	char *results = hvt_asprintf("%s/resume", tmpdir);
@@ -179,6 +195,10 @@ static void test_sigkill_then_resume(void **state)
 	json_object_put(before);
 	json_object_put(after);
 	json_object_put(all);
+	/* the run's page, written after the resume, has every case */
+	free(plan);
+	plan = hvt_asprintf("%s/run-1/report.html", results);
+	assert_int_equal(page_cases(plan), 12);
 	free(plan);
 	free(results);
 }
@@ -274,7 +294,8 @@ static void test_results_list_show_diff(void **state)
 	char *results = hvt_asprintf("%s/flip", tmpdir);
 	char *plan_a = hvt_asprintf("%s/flip-a.cfg", plans);
 	char *plan_b = hvt_asprintf("%s/flip-b.cfg", plans);
-	char *out = NULL, *p;
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out = NULL, *p, *html;
 	int rc;
 
 	assert_int_equal(run_hvtest(results, (const char *const[]){ plan_a, NULL }, &out), 0);
@@ -295,6 +316,21 @@ static void test_results_list_show_diff(void **state)
 	if (rc != 0 || !p || !strstr(p, "check fine: b") || !strstr(out, "1 fail"))
 		fail_msg("results show: exit %d:\n%s", rc, out);
 	free(out);
+
+	/* the same as a page: the failed case open, with its check */
+	html = hvt_asprintf("%s/page.html", tmpdir);
+	rc = results_cmd(results, (const char *const[]){ "show", "latest", "--html", html, NULL },
+			 &out);
+	if (rc != 0)
+		fail_msg("results show --html: exit %d:\n%s", rc, out);
+	free(out);
+	assert_int_equal(page_cases(html), 3);
+	itest_ok(hvt_file_read(html, &out, NULL, &err), &err);
+	p = strstr(out, " open><summary><span class=\"o fail\">fail</span> b ");
+	if (!p || !strstr(p, "<td>fine</td><td class=\"o fail\">fail</td>"))
+		fail_msg("the page does not show b's failed check:\n%s", out);
+	free(out);
+	free(html);
 
 	/* b passed in run 1 and fails in run 2: a new failure, and diff says so */
 	rc = results_cmd(results, (const char *const[]){ "diff", "latest~1", "latest", NULL },

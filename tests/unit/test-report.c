@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,13 @@ static void test_xml_escape(void **state)
 	hvt_buf_release(&b);
 }
 
+/* No raw control character other than newline anywhere. */
+static void assert_no_controls(const char *out)
+{
+	for (const char *p = out; *p; p++)
+		assert_true(*p == '\n' || (unsigned char)*p >= 0x20);
+}
+
 static void test_junit(void **state)
 {
 	char *out = render(HVT_REPORT_JUNIT, 5);
@@ -220,9 +228,7 @@ static void test_junit(void **state)
 				    "&amp; &quot;gone&quot;\xef\xbf\xbd\">"));
 	assert_non_null(strstr(out, "work directory: /tmp/w/a\n"));
 	assert_non_null(strstr(out, "[fail] echo: got &apos;hellp&apos;\n"));
-	/* no raw control character other than newline anywhere */
-	for (const char *p = out; *p; p++)
-		assert_true(*p == '\n' || (unsigned char)*p >= 0x20);
+	assert_no_controls(out);
 	free(out);
 }
 
@@ -303,6 +309,90 @@ static void test_json(void **state)
 	free(out);
 }
 
+/* How many times needle occurs in s. */
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_html(void **state)
+{
+	char *out = render(HVT_REPORT_HTML, 5);
+
+	assert_true(!strncmp(out, "<!DOCTYPE html>\n", 16));
+	assert_non_null(strstr(out, "<title>hvtest run 7: suites/smoke.cfg</title>"));
+	assert_non_null(strstr(out, "5 cases, <span class=\"o pass\">1 pass</span>, "
+				    "<span class=\"o fail\">1 fail</span>, "
+				    "<span class=\"o error\">1 error</span>, "
+				    "<span class=\"o skip\">1 skip</span>, "
+				    "<span class=\"o timeout\">1 timeout</span>; 33.5 s of case time"));
+	/* passing and skipped cases folded, the others open */
+	assert_non_null(strstr(out, "<details id=\"c1\"><summary><span class=\"o pass\">pass"));
+	assert_non_null(strstr(out, "<details id=\"c2\" open><summary><span class=\"o fail\">"));
+	assert_non_null(strstr(out, "<details id=\"c3\"><summary><span class=\"o skip\">"));
+	assert_non_null(strstr(out, "<details id=\"c4\" open>"));
+	assert_non_null(strstr(out, "<td>echo</td><td class=\"o fail\">fail</td>"));
+	assert_non_null(strstr(out, "got &apos;hellp&apos;"));
+	assert_non_null(strstr(out, "QEMU died: &lt;signal 9&gt; &amp; &quot;gone&quot;"));
+	assert_non_null(strstr(out, "<a href=\"file:///tmp/w/a\">"));
+	/* one sample per metric: a table row, no chart */
+	assert_non_null(strstr(out, "<tr><td>boot_ms</td><td class=\"num\">800</td><td>ms</td>"
+				    "<td class=\"num\">1</td><td></td><td></td></tr>"));
+	assert_null(strstr(out, "<svg"));
+	assert_no_controls(out);
+	free(out);
+}
+
+/* Metrics sampled more than once become one chart per unit. */
+static void test_html_series(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_case *c = hvt_case_new("balloon.evict", "evict", "balloon");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	const char *p;
+
+	assert_non_null(f);
+	for (int i = 0; i < 3; i++) {
+		hvt_case_metric(c, "target", 512 - 128 * i, "MiB");
+		hvt_case_metric(c, "actual", 512 - 128 * i, "MiB");
+		c->metrics[c->nmetrics - 2].t = c->metrics[c->nmetrics - 1].t = 10.0 * i;
+	}
+	hvt_case_metric(c, "settle", 900, "ms");
+	hvt_case_metric(c, "settle", 1100, "ms");
+	c->metrics[c->nmetrics - 2].t = 5;
+	c->metrics[c->nmetrics - 1].t = 15;
+	hvt_case_metric(c, "boot", 2300, "ms");
+	hvt_case_metric(c, "odd", NAN, "");
+	hvt_case_metric(c, "odd", NAN, "");
+	hvt_case_check(c, "ok", true, NULL);
+	assert_int_equal(hvt_report_write(HVT_REPORT_HTML, f, NULL, &c, 1, &err), 0);
+	fclose(f);
+
+	/* MiB and ms charts; the all-NaN series has nothing to draw */
+	assert_int_equal(count(out, "<svg"), 2);
+	assert_int_equal(count(out, "<polyline"), 3);
+	/* target: 512 at t=0 on top, 256 at t=20 at the right, half way down */
+	p = strstr(out, "<title>target</title>");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "points=\"64.0,12.0 344.0,55.5 624.0,99.0 \""));
+	assert_non_null(strstr(out, "<title>target = 384 MiB at 10.00 s</title>"));
+	assert_non_null(strstr(out, "<tr><td>target</td><td class=\"num\">256</td><td>MiB</td>"
+				    "<td class=\"num\">3</td><td class=\"num\">256</td>"
+				    "<td class=\"num\">512</td></tr>"));
+	assert_non_null(strstr(out, "<tr><td>odd</td><td class=\"num\">nan</td><td></td>"
+				    "<td class=\"num\">2</td><td></td><td></td></tr>"));
+	/* the y axis starts at 0 */
+	assert_non_null(strstr(out, "<text class=\"yl\" x=\"58\" y=\"190.0\">0</text>"));
+	free(out);
+	hvt_case_free(c);
+}
+
 static void test_empty_reports(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -332,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_junit),
 		cmocka_unit_test(test_junit_python),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_html_series),
 		cmocka_unit_test(test_empty_reports),
 	};
 
