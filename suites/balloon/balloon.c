@@ -1266,24 +1266,45 @@ static void sc_migrate_unplug(struct bt *b)
 		check_migrated(b, "migrate");
 }
 
-static void sc_migrate_loop(struct bt *b)
+/*
+ * Evict, migrate, enlarge, migrate...: with `settled` each change has
+ * finished before the migration starts (the control for the same loop
+ * with the balloon moving while the guest's RAM is copied).
+ */
+static void migrate_loop(struct bt *b, bool settled)
 {
 	for (long long i = 0; i < b->loops && !b->aborted; i++) {
 		struct hvt_err err = HVT_ERR_INIT;
 		long long to = i % 2 ? b->mem : evict_target(b);
 		double after;
 		char l[64];
-		int rc = balloon_send(b, to, &after, &err);
+		int rc;
 
 		snprintf(l, sizeof(l), "loop %lld balloon %lld MiB", i + 1, to);
-		if (!check_rc(b, l, rc, &err, "accepted"))
-			break;
+		if (settled) {
+			if (!balloon_set(b, l, to, to))
+				break;
+		} else {
+			rc = balloon_send(b, to, &after, &err);
+			if (!check_rc(b, l, rc, &err, "accepted"))
+				break;
+		}
 		b->target = to;
 		snprintf(l, sizeof(l), "loop %lld migrate", i + 1);
 		if (!migrate(b, l))
 			break;
 		check_migrated(b, l);
 	}
+}
+
+static void sc_migrate_loop(struct bt *b)
+{
+	migrate_loop(b, false);
+}
+
+static void sc_migrate_loop_settled(struct bt *b)
+{
+	migrate_loop(b, true);
 }
 
 static void sc_driver_reload(struct bt *b, bool rebind)
@@ -1544,6 +1565,7 @@ static const struct scenario scenarios[] = {
 	{ "migrate_plug", sc_migrate_plug },
 	{ "migrate_unplug", sc_migrate_unplug },
 	{ "migrate_loop", sc_migrate_loop },
+	{ "migrate_loop_settled", sc_migrate_loop_settled },
 	{ "driver_unload", sc_driver_unload },
 	{ "driver_rebind", sc_driver_rebind },
 	{ "driver_info", sc_driver_info },
