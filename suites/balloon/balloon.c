@@ -32,6 +32,7 @@ struct bt {
 	bool boot_balloon, memtotal_follows, reboot_keeps_target, below_min_survives;
 	bool disable_legacy, deflate_on_oom, free_page_reporting;
 	const char *hotplug_addr;
+	const char *cpu;	/* -cpu model, NULL: vm's default */
 
 	/* state */
 	bool has_balloon;
@@ -101,6 +102,7 @@ static struct hvt_vm *new_vm(struct bt *b, bool balloon, bool incoming, const ch
 	hvt_vm_config_init(&cfg);
 	cfg.name = name;
 	cfg.mem_mib = (uint64_t)b->mem;
+	cfg.cpu = b->cpu;
 	if (base) {
 		wd = hvt_asprintf("%s/%s", base, name);
 		cfg.workdir = wd;
@@ -1307,6 +1309,31 @@ static void sc_migrate_loop_settled(struct bt *b)
 	migrate_loop(b, true);
 }
 
+/*
+ * The second control: migrations of a guest kept busy by the churn
+ * workload (memory written all the time), with the balloon left alone.
+ */
+static void sc_migrate_churn(struct bt *b)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	int rc = b->os->churn_start(b->vm, b->cmd_ms, b->churn_mib, &err);
+
+	if (!check_rc(b, "workload started", rc, &err, "allocating in a loop"))
+		return;
+	for (long long i = 0; i < b->loops && !b->aborted; i++) {
+		char l[64];
+
+		snprintf(l, sizeof(l), "loop %lld migrate", i + 1);
+		if (!migrate(b, l))
+			break;
+		check_migrated(b, l);
+	}
+	if (b->aborted)
+		return;
+	rc = b->os->churn_stop(b->vm, b->cmd_ms, &err);
+	check_rc(b, "workload still running at the end", rc, &err, "stopped it");
+}
+
 static void sc_driver_reload(struct bt *b, bool rebind)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -1566,6 +1593,7 @@ static const struct scenario scenarios[] = {
 	{ "migrate_unplug", sc_migrate_unplug },
 	{ "migrate_loop", sc_migrate_loop },
 	{ "migrate_loop_settled", sc_migrate_loop_settled },
+	{ "migrate_churn", sc_migrate_churn },
 	{ "driver_unload", sc_driver_unload },
 	{ "driver_rebind", sc_driver_rebind },
 	{ "driver_info", sc_driver_info },
@@ -1594,6 +1622,7 @@ static int read_params(struct bt *b, struct hvt_err *err)
 	b->scenario = hvt_case_param(c, "scenario", "evict");
 	b->dev_id = hvt_case_param(c, "balloon_id", "balloon0");
 	b->hotplug_addr = hvt_case_param(c, "hotplug_addr", "0x6");
+	b->cpu = hvt_case_param(c, "cpu", NULL);
 	if (hvt_case_param_int(c, "mem", 512, &b->mem, err) ||
 	    hvt_case_param_int(c, "evict", 256, &b->evict, err) ||
 	    hvt_case_param_int(c, "min_target", 32, &b->min_target, err) ||
