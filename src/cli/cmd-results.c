@@ -21,14 +21,19 @@ static const char results_help[] =
 	"       hvtest results [--results DIR] show RUN [--json | --tap | --junit FILE |\n"
 	"                                              --html FILE]\n"
 	"       hvtest results [--results DIR] diff [--metric-threshold PCT] RUN_A RUN_B\n"
+	"       hvtest results [--results DIR] rm RUN...\n"
+	"       hvtest results [--results DIR] prune --keep N\n"
 	"\n"
-	"List, show and compare the runs stored in DIR/" HVT_STORE_FILE ".\n"
+	"List, show, compare and delete the runs stored in DIR/" HVT_STORE_FILE ".\n"
 	"A RUN is a run id, 'latest' or 'latest~N' (the Nth run before the latest).\n"
 	"\n"
 	"  list                 runs, newest first: id, start, plan, counts, status\n"
 	"  show RUN             the run's cases with their outcome and failed checks\n"
 	"  diff RUN_A RUN_B     new failures, fixes, other changes, flaky cases, cases\n"
 	"                       in only one run, metric changes (B compared with A)\n"
+	"  rm RUN...            delete runs: their records and their directories\n"
+	"                       DIR/run-N (work directories, report page)\n"
+	"  prune --keep N       delete all but the newest N runs\n"
 	"\n"
 	"Options:\n"
 	"  --results DIR        results directory (default: ./" HVT_RESULTS_DIR_DEFAULT ")\n"
@@ -41,13 +46,14 @@ static const char results_help[] =
 	"  --metric-threshold PCT\n"
 	"                       diff: list metric changes of at least PCT percent\n"
 	"                       (default: 10)\n"
+	"  --keep N             prune: how many of the newest runs to keep\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit status: 0; 1 on an error, and for 'diff' when there are new failures;\n"
 	"2 on bad usage.\n";
 
 enum {
-	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_HTML, OPT_THRESHOLD, OPT_ALL_ATTEMPTS,
+	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_HTML, OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP,
 };
 
 struct results_opts {
@@ -57,6 +63,7 @@ struct results_opts {
 	const char *file; /* --junit/--html FILE */
 	bool all_attempts;
 	double threshold;
+	long keep; /* prune: runs to keep, -1 unset */
 };
 
 static void fmt_time(char *buf, size_t len, double t)
@@ -205,6 +212,89 @@ static void print_change(double change)
 		printf("%+.1f%%", change * 100);
 }
 
+/* Delete a run from the store, then its directory; a running run is left alone. */
+static int remove_run(struct hvt_store *s, const struct results_opts *o,
+		      const struct hvt_run_info *ri)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char status[32], *dir;
+	int ret = 0, rc;
+
+	run_status(ri, status, sizeof(status));
+	if (!strcmp(status, "running")) {
+		cli_error("run %lld is still running (pid %d): not removed", (long long)ri->id,
+			  ri->pid);
+		return CLI_EXIT_FAIL;
+	}
+	if (hvt_store_run_delete(s, ri->id, &err))
+		return cli_fail(&err, "results");
+	dir = hvt_asprintf("%s/run-%lld", o->dir, (long long)ri->id);
+	if (hvt_path_exists(dir) && (rc = hvt_rm_rf(dir))) {
+		cli_error("run %lld left the store, but %s could not be removed: %s",
+			  (long long)ri->id, dir, strerror(-rc));
+		ret = CLI_EXIT_FAIL;
+	}
+	printf("removed run %lld (%s, %ld case%s)\n", (long long)ri->id, ri->plan ? ri->plan : "-",
+	       ri->ncases, ri->ncases == 1 ? "" : "s");
+	free(dir);
+	return ret;
+}
+
+/* Every reference is resolved before anything is deleted. */
+static int do_rm(struct hvt_store *s, const struct results_opts *o, char **refs, int n)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	int64_t *ids = hvt_zalloc((size_t)n * sizeof(*ids));
+	int ret = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (hvt_store_run_resolve(s, refs[i], &ids[i], &err)) {
+			free(ids);
+			return cli_fail(&err, "results rm");
+		}
+		for (int k = 0; k < i; k++)
+			if (ids[k] == ids[i])
+				ids[i] = -1; /* named twice */
+	}
+	/* a run that cannot go (still running) does not keep the others */
+	for (int i = 0; i < n; i++) {
+		struct hvt_run_info ri;
+
+		if (ids[i] < 0)
+			continue;
+		if (hvt_store_run_get(s, ids[i], &ri, &err)) {
+			ret = cli_fail(&err, "results rm");
+			continue;
+		}
+		if (remove_run(s, o, &ri))
+			ret = CLI_EXIT_FAIL;
+		hvt_run_info_release(&ri);
+	}
+	free(ids);
+	return ret;
+}
+
+static int do_prune(struct hvt_store *s, const struct results_opts *o)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_run_info *runs;
+	size_t n, removed = 0;
+	int ret = 0;
+
+	if (hvt_store_runs_list(s, &runs, &n, &err))
+		return cli_fail(&err, "results prune");
+	for (size_t i = (size_t)o->keep; i < n; i++) {
+		if (remove_run(s, o, &runs[i]))
+			ret = CLI_EXIT_FAIL;
+		else
+			removed++;
+	}
+	printf("kept %zu run%s, removed %zu\n", n - removed, n - removed == 1 ? "" : "s",
+	       removed);
+	hvt_store_runs_free(runs, n);
+	return ret;
+}
+
 static int do_diff(struct hvt_store *s, const struct results_opts *o, const char *ref_a,
 		   const char *ref_b)
 {
@@ -270,10 +360,11 @@ int cmd_results(int argc, char **argv)
 		{ "html", required_argument, NULL, OPT_HTML },
 		{ "all-attempts", no_argument, NULL, OPT_ALL_ATTEMPTS },
 		{ "metric-threshold", required_argument, NULL, OPT_THRESHOLD },
+		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct results_opts o = { .dir = HVT_RESULTS_DIR_DEFAULT, .threshold = 10 };
+	struct results_opts o = { .dir = HVT_RESULTS_DIR_DEFAULT, .threshold = 10, .keep = -1 };
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_store *s;
 	const char *verb;
@@ -306,6 +397,13 @@ int cmd_results(int argc, char **argv)
 		case OPT_ALL_ATTEMPTS:
 			o.all_attempts = true;
 			break;
+		case OPT_KEEP:
+			errno = 0;
+			o.keep = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o.keep < 0)
+				return cli_usage_error("results", "--keep: '%s' is not a number of "
+						       "runs >= 0", optarg);
+			break;
 		case OPT_THRESHOLD:
 			errno = 0;
 			o.threshold = strtod(optarg, &end);
@@ -334,9 +432,20 @@ int cmd_results(int argc, char **argv)
 	} else if (!strcmp(verb, "diff")) {
 		if (nargs != 2)
 			return cli_usage_error("results", "diff takes two runs: RUN_A RUN_B");
+	} else if (!strcmp(verb, "rm")) {
+		if (nargs < 1)
+			return cli_usage_error("results", "rm takes one RUN or more");
+	} else if (!strcmp(verb, "prune")) {
+		if (nargs)
+			return cli_usage_error("results", "prune takes no arguments");
+		if (o.keep < 0)
+			return cli_usage_error("results", "prune needs --keep N");
 	} else {
-		return cli_usage_error("results", "'%s' is not list, show or diff", verb);
+		return cli_usage_error("results", "'%s' is not list, show, diff, rm or prune",
+				       verb);
 	}
+	if (o.keep >= 0 && strcmp(verb, "prune"))
+		return cli_usage_error("results", "--keep goes with prune");
 	if (o.report && strcmp(verb, "show"))
 		return cli_usage_error("results", "--json, --tap, --junit and --html go with show");
 	if (!hvt_path_exists(o.dir)) {
@@ -350,6 +459,10 @@ int cmd_results(int argc, char **argv)
 		ret = do_list(s);
 	else if (!strcmp(verb, "show"))
 		ret = do_show(s, &o, argv[optind]);
+	else if (!strcmp(verb, "rm"))
+		ret = do_rm(s, &o, argv + optind, nargs);
+	else if (!strcmp(verb, "prune"))
+		ret = do_prune(s, &o);
 	else
 		ret = do_diff(s, &o, argv[optind], argv[optind + 1]);
 	hvt_store_close(s);

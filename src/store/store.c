@@ -666,6 +666,21 @@ void hvt_store_runs_free(struct hvt_run_info *runs, size_t n)
 	free(runs);
 }
 
+int hvt_store_run_delete(struct hvt_store *s, int64_t run_id, struct hvt_err *err)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(s, &st, "DELETE FROM runs WHERE id = ?", err);
+
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	/* one statement: the cascade to hosts, cases and their parts is atomic */
+	ret = step_done(s, st, "delete run", err);
+	if (!ret && sqlite3_changes(s->db) == 0)
+		ret = hvt_err_set(err, -ENOENT, "no run %lld", (long long)run_id);
+	return ret;
+}
+
 int hvt_store_run_get(struct hvt_store *s, int64_t run_id, struct hvt_run_info *ri,
 		      struct hvt_err *err)
 {

@@ -126,6 +126,12 @@ int hvt_store_run_get(struct hvt_store *s, int64_t run_id, struct hvt_run_info *
 		      struct hvt_err *err);
 
 /*
+ * Delete a run and everything recorded for it, in one transaction (its
+ * files under DIR/run-N are the caller's). -ENOENT if there is no such run.
+ */
+int hvt_store_run_delete(struct hvt_store *s, int64_t run_id, struct hvt_err *err);
+
+/*
  * Load a run's cases back as records ordered by index (then attempt):
  * only the last attempt of each case unless all_attempts. *cases is an
  * array of *n records: free it with hvt_store_cases_free().

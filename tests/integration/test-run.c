@@ -2,7 +2,7 @@
 /*
  * "hvtest run" with real processes: a crashing and a hanging case among
  * good ones, SIGKILL of the runner then --resume, shards that cover a plan
- * exactly once, TAP, JUnit and HTML output.
+ * exactly once, TAP, JUnit and HTML output, deleting runs.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -354,6 +354,85 @@ static void test_results_list_show_diff(void **state)
 	free(results);
 }
 
+/* rm and prune: records and run directories go; a running run stays. */
+static void test_results_rm_prune(void **state)
+{
+	char *results = hvt_asprintf("%s/rm", tmpdir);
+	char *plan = hvt_asprintf("%s/flip-a.cfg", plans);
+	char *slow = hvt_asprintf("%s/slow.cfg", plans);
+	const char *argv[] = { itest_hvtest(), "run", "--module", module, "--results", results,
+			       "-j", "1", slow, NULL };
+	struct hvt_proc_opts po = { .argv = argv };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_proc_status st;
+	struct hvt_proc *p;
+	char *out = NULL, dir[4096];
+	int64_t deadline;
+	int rc;
+
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(run_hvtest(results, (const char *const[]){ plan, NULL }, &out), 0);
+		free(out);
+	}
+	/* a bad reference deletes nothing */
+	rc = results_cmd(results, (const char *const[]){ "rm", "2", "9", NULL }, &out);
+	if (rc != 1 || !strstr(out, "no run 9"))
+		fail_msg("rm 2 9: exit %d:\n%s", rc, out);
+	free(out);
+	snprintf(dir, sizeof(dir), "%s/run-2", results);
+	assert_true(hvt_path_exists(dir));
+
+	rc = results_cmd(results, (const char *const[]){ "prune", "--keep", "2", NULL }, &out);
+	if (rc != 0 || !strstr(out, "removed run 1 ") || !strstr(out, "removed run 2 ") ||
+	    !strstr(out, "kept 2 runs, removed 2"))
+		fail_msg("prune --keep 2: exit %d:\n%s", rc, out);
+	free(out);
+	assert_false(hvt_path_exists(dir));
+	snprintf(dir, sizeof(dir), "%s/run-3", results);
+	assert_true(hvt_path_exists(dir));
+
+	rc = results_cmd(results, (const char *const[]){ "rm", "latest~1", NULL }, &out);
+	if (rc != 0 || !strstr(out, "removed run 3 (") || !strstr(out, "3 cases)"))
+		fail_msg("rm latest~1: exit %d:\n%s", rc, out);
+	free(out);
+	assert_false(hvt_path_exists(dir));
+	rc = results_cmd(results, (const char *const[]){ "list", NULL }, &out);
+	if (rc != 0 || !strstr(out, "\n    4  ") || strstr(out, "\n    3  "))
+		fail_msg("list after rm: exit %d:\n%s", rc, out);
+	free(out);
+
+	/* a run that is still going is not removed */
+	p = hvt_proc_spawn(&po, &err);
+	assert_non_null(p);
+	deadline = hvt_now_ms() + 60000;
+	for (bool running = false; !running && hvt_ms_left(deadline);) {
+		results_cmd(results, (const char *const[]){ "list", NULL }, &out);
+		running = strstr(out, "slow.cfg") && strstr(out, "running");
+		free(out);
+		if (!running)
+			usleep(100000);
+	}
+	rc = results_cmd(results, (const char *const[]){ "rm", "latest", NULL }, &out);
+	if (rc != 1 || !strstr(out, "still running"))
+		fail_msg("rm of a running run: exit %d:\n%s", rc, out);
+	free(out);
+	assert_int_equal(hvt_proc_wait(p, 60000, &st), 0);
+	hvt_proc_free(p);
+	rc = results_cmd(results, (const char *const[]){ "rm", "latest", NULL }, &out);
+	if (rc != 0 || !strstr(out, "12 cases)"))
+		fail_msg("rm after the run ended: exit %d:\n%s", rc, out);
+	free(out);
+	/* bad usage */
+	assert_int_equal(results_cmd(results, (const char *const[]){ "prune", NULL }, &out), 2);
+	free(out);
+	assert_int_equal(results_cmd(results, (const char *const[]){ "prune", "--keep", "x", NULL },
+				     &out), 2);
+	free(out);
+	free(slow);
+	free(plan);
+	free(results);
+}
+
 static void test_bad_plan(void **state)
 {
 	static const char untyped[] = "variants:\n    - a:\n        type = fx-pass\n"
@@ -386,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_sigkill_then_resume),
 		cmocka_unit_test(test_shards_cover_plan_once),
 		cmocka_unit_test(test_tap_and_junit),
+		cmocka_unit_test(test_results_rm_prune),
 		cmocka_unit_test(test_results_list_show_diff),
 		cmocka_unit_test(test_bad_plan),
 	};

@@ -163,6 +163,40 @@ static void test_round_trip(void **state)
 	hvt_case_free(c2);
 }
 
+/* Deleting a run takes all it recorded and nothing of the other runs. */
+static void test_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_store *s = open_ok(f->dir);
+	struct hvt_case *c = full_case(0, "exec.mem512.echo");
+	struct hvt_run_info ri;
+	struct hvt_case **got;
+	int64_t a = begin_ok(s, "a.cfg"), b = begin_ok(s, "b.cfg");
+	size_t n;
+
+	assert_int_equal(hvt_store_case_add(s, a, c, &err), 0);
+	assert_int_equal(hvt_store_case_add(s, b, c, &err), 0);
+	assert_int_equal(hvt_store_run_delete(s, a, &err), 0);
+	assert_int_equal(hvt_store_run_get(s, a, &ri, &err), -ENOENT);
+	assert_int_equal(hvt_store_run_cases(s, a, true, &got, &n, &err), -ENOENT);
+	assert_int_equal(hvt_store_run_delete(s, a, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no run"));
+	hvt_store_close(s);
+
+	s = open_ok(f->dir);
+	assert_int_equal(hvt_store_run_cases(s, b, true, &got, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_same(c, got[0]);
+	hvt_store_cases_free(got, n);
+	assert_int_equal(hvt_store_run_get(s, b, &ri, &err), 0);
+	assert_string_equal(ri.plan, "b.cfg");
+	assert_int_equal(ri.ncases, 1);
+	hvt_run_info_release(&ri);
+	hvt_store_close(s);
+	hvt_case_free(c);
+}
+
 static void test_nan_metric(void **state)
 {
 	struct fixture *f = *state;
@@ -441,6 +475,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nan_metric, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_durability, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_set, setup, teardown),
