@@ -254,6 +254,29 @@ out:
 	free(v);
 }
 
+/* A line of the list of cases that did not pass: a link to the case and why. */
+static void failure_line(struct hvt_buf *b, long n, const struct hvt_case *c,
+			 enum hvt_outcome o)
+{
+	const struct hvt_check *k = NULL;
+
+	for (size_t i = 0; i < c->nchecks && !k; i++)
+		if (c->checks[i].status == HVT_FAIL)
+			k = &c->checks[i];
+	hvt_buf_addf(b, "<li><span class=\"o %s\">%s</span> <a href=\"#c%ld\">",
+		     outcome_class(o), hvt_outcome_name(o), n);
+	esc(b, c->name);
+	hvt_buf_addf(b, "</a>: ");
+	if (k) {
+		esc(b, k->name);
+		hvt_buf_addf(b, ": ");
+		esc(b, k->message);
+	} else {
+		esc(b, c->reason ? c->reason : "");
+	}
+	hvt_buf_addf(b, "</li>\n");
+}
+
 static void html_add(struct hvt_report *r, const struct hvt_case *c)
 {
 	enum hvt_outcome o = hvt_case_outcome(c);
@@ -267,6 +290,8 @@ static void html_add(struct hvt_report *r, const struct hvt_case *c)
 	if (c->attempt > 1)
 		hvt_buf_addf(b, ", attempt %d%s", c->attempt, c->flaky ? ", flaky" : "");
 	hvt_buf_addf(b, "</span></summary>\n<div class=\"case\">\n");
+	if (o != HVT_PASS && o != HVT_SKIP)
+		failure_line(&r->aux, r->n, c, o);
 	if (c->reason) {
 		hvt_buf_addf(b, "<p class=\"reason\">");
 		esc(b, c->reason);
@@ -346,7 +371,7 @@ static const char style[] =
 	".grid{stroke:#ddd}.yl{text-anchor:end;font-size:11px}"
 	".xl{text-anchor:middle;font-size:11px}.unit{font-size:11px;fill:#666}"
 	".series polyline{stroke-width:1.5}"
-	".legend{margin:0 0 .8em}.host{color:#444}";
+	".legend{margin:0 0 .8em}.host{color:#444}.failed{margin:.4em 0 1em}";
 
 static void html_end(struct hvt_report *r)
 {
@@ -403,6 +428,8 @@ static void html_end(struct hvt_report *r)
 			     outcome_class((enum hvt_outcome)o), r->counts[o],
 			     hvt_outcome_name((enum hvt_outcome)o));
 	hvt_buf_addf(&h, "; %.1f s of case time</p>\n", r->time);
+	if (r->aux.len)
+		hvt_buf_addf(&h, "<ul class=\"failed\">\n%s</ul>\n", r->aux.p);
 	fwrite(h.p, 1, h.len, r->out);
 	if (r->buf.len)
 		fwrite(r->buf.p, 1, r->buf.len, r->out);

@@ -25,6 +25,7 @@ struct hvt_report {
 	/* a copy of the run's record; run.id is 0 without a run */
 	struct hvt_run_info run;
 	struct hvt_buf buf;	/* formats that write at the end collect here */
+	struct hvt_buf aux;	/* ... and a second part here (HTML: the failures) */
 };
 
 extern const struct report_ops report_tap_ops;

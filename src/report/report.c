@@ -115,6 +115,7 @@ void hvt_report_free(struct hvt_report *r)
 		return;
 	hvt_run_info_release(&r->run);
 	hvt_buf_release(&r->buf);
+	hvt_buf_release(&r->aux);
 	free(r);
 }
 

@@ -330,6 +330,13 @@ static void test_html(void **state)
 				    "<span class=\"o error\">1 error</span>, "
 				    "<span class=\"o skip\">1 skip</span>, "
 				    "<span class=\"o timeout\">1 timeout</span>; 33.5 s of case time"));
+	/* the cases that did not pass are listed first, with why */
+	assert_non_null(strstr(out, "<ul class=\"failed\">\n<li><span class=\"o fail\">fail</span> "
+				    "<a href=\"#c2\">b.fail#1 \\x</a>: echo: got &apos;hellp&apos;"
+				    "</li>\n<li><span class=\"o timeout\">timeout</span> "
+				    "<a href=\"#c4\">d.timeout</a>: no result after 30 s</li>\n"));
+	assert_null(strstr(out, "<a href=\"#c1\">"));
+	assert_null(strstr(out, "<a href=\"#c3\">"));
 	/* passing and skipped cases folded, the others open */
 	assert_non_null(strstr(out, "<details id=\"c1\"><summary><span class=\"o pass\">pass"));
 	assert_non_null(strstr(out, "<details id=\"c2\" open><summary><span class=\"o fail\">"));
@@ -374,6 +381,8 @@ static void test_html_series(void **state)
 	assert_int_equal(hvt_report_write(HVT_REPORT_HTML, f, NULL, &c, 1, &err), 0);
 	fclose(f);
 
+	/* it passed: no list of failures */
+	assert_null(strstr(out, "class=\"failed\""));
 	/* MiB and ms charts; the all-NaN series has nothing to draw */
 	assert_int_equal(count(out, "<svg"), 2);
 	assert_int_equal(count(out, "<polyline"), 3);
