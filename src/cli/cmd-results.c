@@ -53,7 +53,8 @@ static const char results_help[] =
 	"2 on bad usage.\n";
 
 enum {
-	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_HTML, OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP,
+	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_HTML, OPT_THRESHOLD,
+	OPT_ALL_ATTEMPTS, OPT_KEEP,
 };
 
 struct results_opts {
@@ -212,7 +213,11 @@ static void print_change(double change)
 		printf("%+.1f%%", change * 100);
 }
 
-/* Delete a run from the store, then its directory; a running run is left alone. */
+/*
+ * Delete a run from the store, then its directory; a running run is left
+ * alone. Returns -1 when the run stays, 1 when it left the store but its
+ * directory could not be removed, 0 when it is gone.
+ */
 static int remove_run(struct hvt_store *s, const struct results_opts *o,
 		      const struct hvt_run_info *ri)
 {
@@ -224,15 +229,17 @@ static int remove_run(struct hvt_store *s, const struct results_opts *o,
 	if (!strcmp(status, "running")) {
 		cli_error("run %lld is still running (pid %d): not removed", (long long)ri->id,
 			  ri->pid);
-		return CLI_EXIT_FAIL;
+		return -1;
 	}
-	if (hvt_store_run_delete(s, ri->id, &err))
-		return cli_fail(&err, "results");
+	if (hvt_store_run_delete(s, ri->id, &err)) {
+		cli_fail(&err, "results");
+		return -1;
+	}
 	dir = hvt_asprintf("%s/run-%lld", o->dir, (long long)ri->id);
 	if (hvt_path_exists(dir) && (rc = hvt_rm_rf(dir))) {
 		cli_error("run %lld left the store, but %s could not be removed: %s",
 			  (long long)ri->id, dir, strerror(-rc));
-		ret = CLI_EXIT_FAIL;
+		ret = 1;
 	}
 	printf("removed run %lld (%s, %ld case%s)\n", (long long)ri->id, ri->plan ? ri->plan : "-",
 	       ri->ncases, ri->ncases == 1 ? "" : "s");
@@ -284,9 +291,11 @@ static int do_prune(struct hvt_store *s, const struct results_opts *o)
 	if (hvt_store_runs_list(s, &runs, &n, &err))
 		return cli_fail(&err, "results prune");
 	for (size_t i = (size_t)o->keep; i < n; i++) {
-		if (remove_run(s, o, &runs[i]))
+		int rc = remove_run(s, o, &runs[i]);
+
+		if (rc)
 			ret = CLI_EXIT_FAIL;
-		else
+		if (rc >= 0)
 			removed++;
 	}
 	printf("kept %zu run%s, removed %zu\n", n - removed, n - removed == 1 ? "" : "s",
@@ -344,7 +353,8 @@ static int do_diff(struct hvt_store *s, const struct results_opts *o, const char
 static int set_format(struct results_opts *o, enum hvt_report_format fmt)
 {
 	if (o->report)
-		return cli_usage_error("results", "--json, --tap, --junit and --html exclude each other");
+		return cli_usage_error("results",
+				       "--json, --tap, --junit and --html exclude each other");
 	o->report = true;
 	o->fmt = fmt;
 	return 0;

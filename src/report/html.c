@@ -305,8 +305,9 @@ static void html_add(struct hvt_report *r, const struct hvt_case *c)
 
 			hvt_buf_addf(b, "<tr><td>");
 			esc(b, k->name);
-			hvt_buf_addf(b, "</td><td class=\"o %s\">%s</td><td class=\"num\">%.2f s</td>"
-					"<td>", outcome_class(k->status), hvt_outcome_name(k->status),
+			hvt_buf_addf(b, "</td><td class=\"o %s\">%s</td>",
+				     outcome_class(k->status), hvt_outcome_name(k->status));
+			hvt_buf_addf(b, "<td class=\"num\">%.2f s</td><td>",
 				     isfinite(k->t) ? k->t : 0.0);
 			esc(b, k->message);
 			hvt_buf_addf(b, "</td></tr>\n");

@@ -131,6 +131,7 @@ static size_t count_stored(const char *results)
 /* How many cases the run's HTML page shows (each is a <details id="cN">). */
 static size_t page_cases(const char *path)
 {
+	static const char needle[] = "<details id=\"c";
 	struct hvt_err err = HVT_ERR_INIT;
 	char *html = NULL;
 	size_t n = 0;
@@ -138,7 +139,7 @@ static size_t page_cases(const char *path)
 	itest_ok(hvt_file_read(path, &html, NULL, &err), &err);
 	assert_true(!strncmp(html, "<!DOCTYPE html>", 15));
 	assert_non_null(strstr(html, "</body></html>\n"));
-	for (const char *p = strstr(html, "<details id=\"c"); p; p = strstr(p + 1, "<details id=\"c"))
+	for (const char *p = strstr(html, needle); p; p = strstr(p + 1, needle))
 		n++;
 	free(html);
 	return n;

@@ -329,7 +329,8 @@ static void test_html(void **state)
 				    "<span class=\"o fail\">1 fail</span>, "
 				    "<span class=\"o error\">1 error</span>, "
 				    "<span class=\"o skip\">1 skip</span>, "
-				    "<span class=\"o timeout\">1 timeout</span>; 33.5 s of case time"));
+				    "<span class=\"o timeout\">1 timeout</span>; "
+				    "33.5 s of case time"));
 	/* the cases that did not pass are listed first, with why */
 	assert_non_null(strstr(out, "<ul class=\"failed\">\n<li><span class=\"o fail\">fail</span> "
 				    "<a href=\"#c2\">b.fail#1 \\x</a>: echo: got &apos;hellp&apos;"
