@@ -45,6 +45,12 @@ struct series {
 	double min, max, last;
 };
 
+/* Whether a sample belongs to a series (same name, same unit). */
+static bool in_series(const struct hvt_metric *m, const struct series *s)
+{
+	return !strcmp(m->name, s->name) && !strcmp(m->unit ? m->unit : "", s->unit);
+}
+
 /* Distinct metric names in order of first appearance (caller frees). */
 static struct series *collect_series(const struct hvt_case *c, size_t *nseries)
 {
@@ -56,8 +62,8 @@ static struct series *collect_series(const struct hvt_case *c, size_t *nseries)
 		const char *unit = m->unit ? m->unit : "";
 		struct series *s = NULL;
 
-		for (size_t k = 0; k < n; k++)
-			if (!strcmp(v[k].name, m->name) && !strcmp(v[k].unit, unit))
+		for (size_t k = 0; k < n && !s; k++)
+			if (in_series(m, &v[k]))
 				s = &v[k];
 		if (!s) {
 			s = &v[n++];
@@ -116,7 +122,7 @@ static void chart(struct hvt_buf *b, const struct hvt_case *c, const struct seri
 		for (size_t i = v[k].first; i < c->nmetrics; i++) {
 			const struct hvt_metric *m = &c->metrics[i];
 
-			if (strcmp(m->name, v[k].name) || !isfinite(m->t))
+			if (!in_series(m, &v[k]) || !isfinite(m->t))
 				continue;
 			t0 = fmin(t0, m->t);
 			t1 = fmax(t1, m->t);
@@ -169,7 +175,7 @@ static void chart(struct hvt_buf *b, const struct hvt_case *c, const struct seri
 		for (size_t i = v[k].first; i < c->nmetrics; i++) {
 			const struct hvt_metric *m = &c->metrics[i];
 
-			if (strcmp(m->name, v[k].name) || !isfinite(m->value) || !isfinite(m->t))
+			if (!in_series(m, &v[k]) || !isfinite(m->value) || !isfinite(m->t))
 				continue;
 			hvt_buf_addf(b, "%.1f,%.1f ", chart_x(m->t, t0, t1),
 				     chart_y(m->value, lo, hi));
@@ -178,7 +184,7 @@ static void chart(struct hvt_buf *b, const struct hvt_case *c, const struct seri
 		for (size_t i = v[k].first; i < c->nmetrics; i++) {
 			const struct hvt_metric *m = &c->metrics[i];
 
-			if (strcmp(m->name, v[k].name) || !isfinite(m->value) || !isfinite(m->t))
+			if (!in_series(m, &v[k]) || !isfinite(m->value) || !isfinite(m->t))
 				continue;
 			hvt_buf_addf(b, "<circle r=\"2.5\" cx=\"%.1f\" cy=\"%.1f\"><title>",
 				     chart_x(m->t, t0, t1), chart_y(m->value, lo, hi));
