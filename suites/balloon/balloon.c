@@ -31,6 +31,7 @@ struct bt {
 	int bal_ms, quiet_ms, boot_ms, cmd_ms, mig_ms, stats_window_ms;
 	bool boot_balloon, memtotal_follows, reboot_keeps_target, below_min_survives;
 	bool disable_legacy, deflate_on_oom, free_page_reporting;
+	bool compare_ram;	/* compare guest RAM after each migration */
 	const char *hotplug_addr;
 	const char *cpu;	/* -cpu model, NULL: vm's default */
 
@@ -117,6 +118,7 @@ static struct hvt_vm *new_vm(struct bt *b, bool balloon, bool incoming, const ch
 	devs[n] = extra_dev;
 	cfg.devices = devs;
 	cfg.incoming = incoming ? "defer" : NULL;
+	cfg.paused = incoming && b->compare_ram;
 	vm = hvt_vm_new(&cfg, err);
 	if (vm) {
 		char *con = hvt_vm_path(vm, "console.log");
@@ -625,6 +627,33 @@ static bool shutdown_guest(struct bt *b, const char *label)
  * Migrate the machine under test to a new QEMU process with the same
  * devices; the new one becomes the machine under test.
  */
+/*
+ * The destination waits paused with the migrated state and the source is
+ * stopped: their guest RAM must be the same page for page. Then the
+ * destination runs.
+ */
+static int compare_ram(struct bt *b, const char *label, struct hvt_vm *dst,
+		       struct hvt_err *err)
+{
+	const char *dir = getenv("HVT_WORKDIR");
+	uint64_t first[8];
+	long n = 0;
+	char name[128], at[8 * 20 + 1] = "";
+	int rc = hvt_migrate_compare_ram(b->vm, dst, (uint64_t)b->mem << 20, dir ? dir : "/tmp",
+					 &n, first, 8, err);
+
+	snprintf(name, sizeof(name), "%s: guest RAM identical on both sides", label);
+	if (rc)
+		return check_rc(b, name, rc, err, "") ? 0 : rc;
+	for (long i = 0; i < n && i < 8; i++)
+		snprintf(at + strlen(at), sizeof(at) - strlen(at), " %#llx",
+			 (unsigned long long)first[i]);
+	hvt_case_metric(b->c, "ram_pages_differing", (double)n, "");
+	hvt_case_check(b->c, name, n == 0, "%ld of %lld pages differ%s%s", n, b->mem << 8,
+		       n ? ", at" : "", at);
+	return hvt_vm_cont(dst, err);
+}
+
 static bool migrate(struct bt *b, const char *label)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -640,8 +669,10 @@ static bool migrate(struct bt *b, const char *label)
 	rc = hvt_vm_start(dst, &err);
 	if (!rc) {
 		sock = hvt_vm_path(dst, "mig.sock");
-		rc = hvt_migrate_run(b->vm, dst, sock, b->mig_ms, &st, &err);
+		rc = hvt_migrate_run(b->vm, dst, b->compare_ram, sock, b->mig_ms, &st, &err);
 	}
+	if (!rc && b->compare_ram)
+		rc = compare_ram(b, label, dst, &err);
 	if (rc) {
 		hvt_vm_free(dst);
 		free(sock);
@@ -1644,7 +1675,8 @@ static int read_params(struct bt *b, struct hvt_err *err)
 	    hvt_case_param_bool(c, "below_min_survives", true, &b->below_min_survives, err) ||
 	    hvt_case_param_bool(c, "disable_legacy", false, &b->disable_legacy, err) ||
 	    hvt_case_param_bool(c, "deflate_on_oom", false, &b->deflate_on_oom, err) ||
-	    hvt_case_param_bool(c, "free_page_reporting", false, &b->free_page_reporting, err))
+	    hvt_case_param_bool(c, "free_page_reporting", false, &b->free_page_reporting, err) ||
+	    hvt_case_param_bool(c, "migrate_compare_ram", false, &b->compare_ram, err))
 		return err->code;
 	if (b->evict <= 0 || b->evict >= b->mem || b->min_target <= 0 || b->min_target > b->mem)
 		return hvt_err_set(err, -EINVAL,

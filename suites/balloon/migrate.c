@@ -4,8 +4,11 @@
  * destination, migrate on the source, events to know when it is done.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "migrate.h"
 
@@ -18,7 +21,25 @@ static bool migration_done(const struct hvt_qmp_event *ev, void *opaque)
 			  !strcmp(status, "cancelled"));
 }
 
-int hvt_migrate_run(struct hvt_vm *src, struct hvt_vm *dst, const char *sock_path,
+/* A destination started paused has the state once it leaves "inmigrate". */
+static int wait_loaded(struct hvt_vm *dst, int64_t deadline, struct hvt_err *err)
+{
+	for (;;) {
+		struct json_object *st = NULL;
+		int ret = hvt_vm_qmp(dst, &st, err, "query-status", NULL);
+		const char *status = ret ? NULL : hvt_json_get_str(st, "status");
+		bool loaded = status && strcmp(status, "inmigrate");
+
+		json_object_put(st);
+		if (ret || loaded)
+			return ret;
+		if (!hvt_ms_left(deadline))
+			return hvt_err_set(err, -ETIMEDOUT, "destination still in migration");
+		hvt_qmp_poll(hvt_vm_qmp_client(dst), 50, NULL); /* events queue meanwhile */
+	}
+}
+
+int hvt_migrate_run(struct hvt_vm *src, struct hvt_vm *dst, bool paused, const char *sock_path,
 		    int timeout_ms, struct hvt_migrate_stats *st, struct hvt_err *err)
 {
 	int64_t t0 = hvt_now_ms(), deadline = t0 + timeout_ms;
@@ -57,8 +78,9 @@ int hvt_migrate_run(struct hvt_vm *src, struct hvt_vm *dst, const char *sock_pat
 	}
 	hvt_qmp_event_free(ev);
 	ev = NULL;
-	ret = hvt_qmp_event_wait(hvt_vm_qmp_client(dst), "RESUME", NULL, NULL,
-				 hvt_ms_left(deadline), &ev, err);
+	ret = paused ? wait_loaded(dst, deadline, err) :
+		hvt_qmp_event_wait(hvt_vm_qmp_client(dst), "RESUME", NULL, NULL,
+				   hvt_ms_left(deadline), &ev, err);
 	if (ret) {
 		hvt_err_prefix(err, "waiting for the destination to run");
 		goto out;
@@ -70,5 +92,67 @@ out:
 	json_object_put(info);
 	hvt_qmp_event_free(ev);
 	free(uri);
+	return ret;
+}
+
+static int save_ram(struct hvt_vm *vm, uint64_t bytes, const char *path, struct hvt_err *err)
+{
+	int ret = hvt_vm_qmp(vm, NULL, err, "pmemsave",
+			     "{'val': 0, 'size': %llu, 'filename': '%s'}",
+			     (unsigned long long)bytes, path);
+
+	return ret ? hvt_err_prefix(err, "pmemsave %s", path) : 0;
+}
+
+static void *map_file(const char *path, uint64_t bytes, struct hvt_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0) {
+		hvt_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	p = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		hvt_err_set(err, -errno, "mmap %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+int hvt_migrate_compare_ram(struct hvt_vm *src, struct hvt_vm *dst, uint64_t bytes,
+			    const char *dir, long *ndiff, uint64_t *first, int nfirst,
+			    struct hvt_err *err)
+{
+	char *pa = hvt_asprintf("%s/ram-src.bin", dir), *pb = hvt_asprintf("%s/ram-dst.bin", dir);
+	const unsigned char *a = NULL, *b = NULL;
+	int ret;
+
+	*ndiff = 0;
+	bytes &= ~(uint64_t)4095;
+	ret = save_ram(src, bytes, pa, err);
+	if (!ret)
+		ret = save_ram(dst, bytes, pb, err);
+	if (!ret && !(a = map_file(pa, bytes, err)))
+		ret = err->code;
+	if (!ret && !(b = map_file(pb, bytes, err)))
+		ret = err->code;
+	for (uint64_t off = 0; !ret && off < bytes; off += 4096) {
+		if (!memcmp(a + off, b + off, 4096))
+			continue;
+		if (*ndiff < nfirst)
+			first[*ndiff] = off;
+		(*ndiff)++;
+	}
+	if (a)
+		munmap((void *)a, bytes);
+	if (b)
+		munmap((void *)b, bytes);
+	unlink(pa);
+	unlink(pb);
+	free(pa);
+	free(pb);
 	return ret;
 }

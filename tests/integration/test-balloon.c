@@ -43,6 +43,7 @@ static const char ci_filter[] =
 	"polling_on.transitional.hotplug.unplug, polling_on.transitional.hotplug.plug, "
 	"polling_on.transitional.power.reboot_inflated, "
 	"polling_on.transitional.migration.migrate_evict, "
+	"polling_on.transitional.migration.migrate_loop_settled, "
 	"polling_on.transitional.windows.whql";
 
 static struct json_object *find_case(struct json_object *cases, const char *shortname,
@@ -106,7 +107,7 @@ static void test_ci_share(void **state)
 	if (rc != 0 || !doc)
 		fail_msg("results show: exit %d, %s:\n%s", rc, err.msg, json);
 	cases = hvt_json_get(doc, "cases");
-	assert_int_equal(json_object_array_length(cases), 11);
+	assert_int_equal(json_object_array_length(cases), 12);
 	for (size_t i = 0; i < json_object_array_length(cases); i++) {
 		struct json_object *k = json_object_array_get_idx(cases, i);
 		const char *want = strstr(hvt_json_get_str(k, "name"), "windows") ? "skip" : "pass";
@@ -140,6 +141,10 @@ static void test_ci_share(void **state)
 	c = find_case(cases, "migration.migrate_evict", "transitional");
 	assert_true(has_check(c, "migrate: destination: actual 256 MiB", "pass"));
 	assert_true(has_check(c, "console m1 clean", "pass"));
+	/* RAM compared after each of the three migrations of a guest left idle */
+	c = find_case(cases, "migration.migrate_loop_settled", "transitional");
+	assert_int_equal(count_metric(c, "ram_pages_differing"), 3);
+	assert_true(has_check(c, "loop 3 migrate: guest RAM identical on both sides", "pass"));
 	json_object_put(doc);
 	free(json);
 	free(out);
