@@ -624,10 +624,6 @@ static bool shutdown_guest(struct bt *b, const char *label)
 }
 
 /*
- * Migrate the machine under test to a new QEMU process with the same
- * devices; the new one becomes the machine under test.
- */
-/*
  * The destination waits paused with the migrated state and the source is
  * stopped: their guest RAM must be the same page for page. Then the
  * destination runs.
@@ -654,6 +650,10 @@ static int compare_ram(struct bt *b, const char *label, struct hvt_vm *dst,
 	return hvt_vm_cont(dst, err);
 }
 
+/*
+ * Migrate the machine under test to a new QEMU process with the same
+ * devices; the new one becomes the machine under test.
+ */
 static bool migrate(struct bt *b, const char *label)
 {
 	struct hvt_err err = HVT_ERR_INIT;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "migrate.h"
@@ -107,10 +108,18 @@ static int save_ram(struct hvt_vm *vm, uint64_t bytes, const char *path, struct 
 static void *map_file(const char *path, uint64_t bytes, struct hvt_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb = { 0 };
 	void *p;
 
 	if (fd < 0) {
 		hvt_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* a short file would fault past its end */
+	if (fstat(fd, &sb) || (uint64_t)sb.st_size < bytes) {
+		hvt_err_set(err, -EIO, "%s: %lld bytes, expected %llu", path,
+			    (long long)sb.st_size, (unsigned long long)bytes);
+		close(fd);
 		return NULL;
 	}
 	p = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
