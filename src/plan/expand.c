@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -583,7 +584,14 @@ static int to_number(const char *s, bool units, double *out)
 		v = strtoll(s, &end, 10);
 		while (*end && isspace((unsigned char)*end))
 			end++;
-		if (errno || end == s || *end)
+		if (end == s || *end)
+			return -1;
+		if (errno == ERANGE) {
+			/* beyond 64 bits: avocado-vt's integers still compare */
+			*out = strtod(s, NULL);
+			return 0;
+		}
+		if (errno)
 			return -1;
 		*out = (double)v;
 		return 0;
@@ -606,10 +614,21 @@ static int to_number(const char *s, bool units, double *out)
 	*out = strtod(copy, &end);
 	while (*end && isspace((unsigned char)*end))
 		end++;
-	if (end == copy || *end)
+	if (end == copy || *end) {
 		rc = -1;
-	else
-		*out = (double)(long long)(*out * mult);
+	} else {
+		/*
+		 * Whole units, as an integer conversion truncates them; past
+		 * 2^63 a double holds no fraction and no long long the value.
+		 */
+		double v = *out * mult;
+
+		if (!isfinite(v))
+			rc = -1; /* "inf", "nan" or an overflow: not a number to compare */
+		else if (v > -9e18 && v < 9e18)
+			v = (double)(long long)v;
+		*out = v;
+	}
 	free(copy);
 	return rc;
 }
