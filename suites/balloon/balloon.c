@@ -1080,24 +1080,43 @@ static void sc_stop_cont_enlarge(struct bt *b)
 		stop_cont(b, "enlarge", evict_target(b), b->mem);
 }
 
-static void sc_churn_loop(struct bt *b)
+/*
+ * Run step(b, 1..loop_iterations) while the churn workload writes memory
+ * in the guest, then stop the workload, unless a step aborted the case
+ * (the guest is then not worth waiting for). A step returns false to end
+ * the loop.
+ */
+static void with_churn(struct bt *b, bool (*step)(struct bt *b, long long n))
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	int rc = b->os->churn_start(b->vm, b->cmd_ms, b->churn_mib, &err);
 
 	if (!check_rc(b, "workload started", rc, &err, "allocating in a loop"))
 		return;
-	for (long long i = 0; i < b->loops && !b->aborted; i++) {
-		char l[64];
-
-		snprintf(l, sizeof(l), "loop %lld evict", i + 1);
-		if (!balloon_set(b, l, evict_target(b), evict_target(b)))
+	for (long long i = 0; i < b->loops && !b->aborted; i++)
+		if (!step(b, i + 1))
 			break;
-		snprintf(l, sizeof(l), "loop %lld enlarge", i + 1);
-		balloon_set(b, l, b->mem, b->mem);
-	}
+	if (b->aborted)
+		return;
 	rc = b->os->churn_stop(b->vm, b->cmd_ms, &err);
 	check_rc(b, "workload still running at the end", rc, &err, "stopped it");
+}
+
+static bool churn_step(struct bt *b, long long n)
+{
+	char l[64];
+
+	snprintf(l, sizeof(l), "loop %lld evict", n);
+	if (!balloon_set(b, l, evict_target(b), evict_target(b)))
+		return false;
+	snprintf(l, sizeof(l), "loop %lld enlarge", n);
+	balloon_set(b, l, b->mem, b->mem);
+	return true;
+}
+
+static void sc_churn_loop(struct bt *b)
+{
+	with_churn(b, churn_step);
 }
 
 static void sc_irq(struct bt *b)
@@ -1299,6 +1318,18 @@ static void sc_migrate_unplug(struct bt *b)
 		check_migrated(b, "migrate");
 }
 
+/* Migration n of a loop, and the checks after it. */
+static bool migrate_step(struct bt *b, long long n)
+{
+	char l[64];
+
+	snprintf(l, sizeof(l), "loop %lld migrate", n);
+	if (!migrate(b, l))
+		return false;
+	check_migrated(b, l);
+	return true;
+}
+
 /*
  * Evict, migrate, enlarge, migrate...: with `settled` each change has
  * finished before the migration starts (the control for the same loop
@@ -1323,10 +1354,8 @@ static void migrate_loop(struct bt *b, bool settled)
 				break;
 		}
 		b->target = to;
-		snprintf(l, sizeof(l), "loop %lld migrate", i + 1);
-		if (!migrate(b, l))
+		if (!migrate_step(b, i + 1))
 			break;
-		check_migrated(b, l);
 	}
 }
 
@@ -1346,23 +1375,7 @@ static void sc_migrate_loop_settled(struct bt *b)
  */
 static void sc_migrate_churn(struct bt *b)
 {
-	struct hvt_err err = HVT_ERR_INIT;
-	int rc = b->os->churn_start(b->vm, b->cmd_ms, b->churn_mib, &err);
-
-	if (!check_rc(b, "workload started", rc, &err, "allocating in a loop"))
-		return;
-	for (long long i = 0; i < b->loops && !b->aborted; i++) {
-		char l[64];
-
-		snprintf(l, sizeof(l), "loop %lld migrate", i + 1);
-		if (!migrate(b, l))
-			break;
-		check_migrated(b, l);
-	}
-	if (b->aborted)
-		return;
-	rc = b->os->churn_stop(b->vm, b->cmd_ms, &err);
-	check_rc(b, "workload still running at the end", rc, &err, "stopped it");
+	with_churn(b, migrate_step);
 }
 
 static void sc_driver_reload(struct bt *b, bool rebind)

@@ -79,11 +79,13 @@ static int wait_target(struct balloon *b, uint32_t want, uint32_t *got, struct h
 	int64_t deadline = hvt_now_ms() + 2000;
 	int r;
 
-	do {
+	for (;;) {
 		if ((r = hvt_qvirtio_config_readl(&b->d, CFG_NUM_PAGES, got, err)))
 			return r;
-	} while (*got != want && hvt_now_ms() < deadline);
-	return 0;
+		if (*got == want || hvt_now_ms() >= deadline)
+			return 0;
+		hvt_qtest_poll(b->q, 10, NULL); /* a pause between reads */
+	}
 }
 
 /*
@@ -112,7 +114,7 @@ static void move(struct hvt_case *c, struct balloon *b, const char *what, uint32
 		       " bytes, expected %u", got, want, target);
 	snprintf(name, sizeof(name), "%s-queue", what);
 	if (!hvt_case_check(c, name, !qt_virtq_run(&b->vq[target ? Q_INFLATE : Q_DEFLATE], &buf, 1,
-						 TIMEOUT_MS, NULL, &err),
+						 -1, TIMEOUT_MS, NULL, &err),
 			    "%u pages: %s", b->npages, err.msg[0] ? err.msg : "returned"))
 		return;
 	snprintf(name, sizeof(name), "%s-event", what);
@@ -163,10 +165,33 @@ static int64_t wait_guest_free(struct balloon *b, int64_t want, struct hvt_err *
 {
 	int64_t deadline = hvt_now_ms() + 3000, v;
 
-	do
+	for (;;) {
 		v = guest_free(b, err);
-	while (v != want && v >= -1 && hvt_now_ms() < deadline && !err->code);
-	return v;
+		if (v == want || err->code || hvt_now_ms() >= deadline)
+			return v;
+		hvt_qmp_poll(b->qmp, 10, NULL); /* a pause; events stay queued */
+	}
+}
+
+/*
+ * Hand the device a statistics buffer saying free_bytes are free and see
+ * QEMU take the value; the check is named name. False when the buffer
+ * could not even be queued.
+ */
+static bool send_stats(struct hvt_case *c, struct balloon *b, const char *name,
+		       uint64_t free_bytes, uint16_t *head)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_qvirtq_buf buf = { b->stats, 20, false };
+	int64_t v;
+
+	if (put_stats(b, free_bytes, &err) || hvt_qvirtq_add(&b->vq[Q_STATS], &buf, 1, head, &err) ||
+	    hvt_qvirtq_kick(&b->vq[Q_STATS], &err))
+		return hvt_case_check(c, name, false, "%s", err.msg);
+	v = wait_guest_free(b, (int64_t)free_bytes, &err);
+	hvt_case_check(c, name, v == (int64_t)free_bytes, "stat-free-memory %" PRId64 ", sent %"
+		       PRIu64 "%s%s", v, free_bytes, err.msg[0] ? ": " : "", err.msg);
+	return true;
 }
 
 /*
@@ -177,25 +202,14 @@ static int64_t wait_guest_free(struct balloon *b, int64_t want, struct hvt_err *
 static void check_stats(struct hvt_case *c, struct balloon *b)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_qvirtq_buf buf = { b->stats, 20, false };
-	const uint64_t free1 = 77ull << 20, free2 = 55ull << 20;
-	uint16_t head, id = 0;
-	int64_t v;
+	uint16_t head = 0, id = 0;
 
 	if (!(b->d.features & F_STATS_VQ)) {
 		hvt_case_check(c, "stats-feature", false, "VIRTIO_BALLOON_F_STATS_VQ not offered");
 		return;
 	}
-	if (put_stats(b, free1, &err) || hvt_qvirtq_add(&b->vq[Q_STATS], &buf, 1, &head, &err) ||
-	    hvt_qvirtq_kick(&b->vq[Q_STATS], &err)) {
-		hvt_case_check(c, "stats-first", false, "%s", err.msg);
+	if (!send_stats(c, b, "stats-first", 77ull << 20, &head))
 		return;
-	}
-	v = wait_guest_free(b, (int64_t)free1, &err);
-	hvt_case_check(c, "stats-first", v == (int64_t)free1, "stat-free-memory %" PRId64
-		       ", sent %" PRIu64 "%s%s", v, free1, err.msg[0] ? ": " : "", err.msg);
-	hvt_err_clear(&err);
-	err.code = 0;
 	if (hvt_qmp_executef(b->qmp, NULL, 5000, &err, "qom-set",
 			     "{\"path\": \"%s\", \"property\": \"guest-stats-polling-interval\","
 			     " \"value\": 1}", BALLOON_PATH)) {
@@ -209,14 +223,7 @@ static void check_stats(struct hvt_case *c, struct balloon *b)
 			    "the device returned the statistics buffer%s%s", err.msg[0] ? ": " : "",
 			    err.msg))
 		return;
-	if (put_stats(b, free2, &err) || hvt_qvirtq_add(&b->vq[Q_STATS], &buf, 1, &head, &err) ||
-	    hvt_qvirtq_kick(&b->vq[Q_STATS], &err)) {
-		hvt_case_check(c, "stats-update", false, "%s", err.msg);
-		return;
-	}
-	v = wait_guest_free(b, (int64_t)free2, &err);
-	hvt_case_check(c, "stats-update", v == (int64_t)free2, "stat-free-memory %" PRId64
-		       ", sent %" PRIu64 "%s%s", v, free2, err.msg[0] ? ": " : "", err.msg);
+	send_stats(c, b, "stats-update", 55ull << 20, &head);
 }
 
 /* QEMU still answers on both connections. */
@@ -238,23 +245,24 @@ static void check_malformed(struct hvt_case *c, struct balloon *b)
 
 	/* Frame numbers outside RAM (and page 0, firmware's) are ignored, not fatal. */
 	if (hvt_qtest_memwrite(b->q, b->pfns, bad, sizeof(bad), &err) ||
-	    qt_virtq_run(inflate, &buf, 1, TIMEOUT_MS, NULL, &err))
+	    qt_virtq_run(inflate, &buf, 1, -1, TIMEOUT_MS, NULL, &err))
 		hvt_case_check(c, "bad-pfn", false, "%s", err.msg);
 	else
 		hvt_case_check(c, "bad-pfn", alive(b, &err), "out-of-range PFNs returned%s%s",
 			       err.msg[0] ? ", then: " : "", err.msg);
 	/* Not a whole frame number; a buffer the device may only write. */
 	buf.len = 3;
-	hvt_case_check(c, "short-buffer", !qt_virtq_run(inflate, &buf, 1, TIMEOUT_MS, NULL, &err),
+	hvt_case_check(c, "short-buffer",
+		       !qt_virtq_run(inflate, &buf, 1, -1, TIMEOUT_MS, NULL, &err),
 		       "3-byte request: %s", err.msg[0] ? err.msg : "returned");
 	buf.len = 8;
 	buf.write = true;
 	hvt_case_check(c, "writable-buffer",
-		       !qt_virtq_run(inflate, &buf, 1, TIMEOUT_MS, NULL, &err),
+		       !qt_virtq_run(inflate, &buf, 1, -1, TIMEOUT_MS, NULL, &err),
 		       "device-writable request: %s", err.msg[0] ? err.msg : "returned");
 	/* A buffer outside RAM: QEMU reads it through a bounce buffer, as ones. */
 	buf = (struct hvt_qvirtq_buf){ 0xFFFFFFF000ull, 4096, false };
-	if (qt_virtq_run(inflate, &buf, 1, TIMEOUT_MS, NULL, &err))
+	if (qt_virtq_run(inflate, &buf, 1, -1, TIMEOUT_MS, NULL, &err))
 		hvt_case_check(c, "outside-ram", false, "%s", err.msg);
 	else
 		hvt_case_check(c, "outside-ram", alive(b, &err), "request outside RAM returned%s%s",
@@ -277,7 +285,6 @@ static void check_malformed(struct hvt_case *c, struct balloon *b)
 		}
 		hvt_qvirtq_wait(inflate, 200, NULL, NULL, &err);
 		hvt_err_clear(&err);
-		err.code = 0;
 		ok = alive(b, &err) && !hvt_qvirtio_get_status(&b->d, &status, &err);
 		hvt_case_check(c, "looped-chain", ok && (status & HVT_VIRTIO_S_NEEDS_RESET),
 			       "device status 0x%02x after a looped chain%s%s", status,

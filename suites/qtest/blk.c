@@ -29,25 +29,55 @@ struct blk {
 	struct hvt_qvirtio_dev d;
 	struct hvt_qvirtq vq;
 	char *image;
+	uint64_t size;			/* bytes, as qemu-img created it */
 	uint64_t hdr, data, status;	/* guest addresses of the request's parts */
 	uint32_t len;			/* bytes of data per request */
 	int irq;			/* IOAPIC input to wait on, or -1: poll the used ring */
 };
+
+/* "16M", "1g", "65536": bytes with an optional K/M/G/T suffix; -EINVAL otherwise. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (*end) {
+		const char *sfx = strchr("KMGT", end[0] & ~0x20);
+
+		if (!sfx || end[1])
+			return -EINVAL;
+		shift = 10 * (unsigned int)(sfx - "KMGT" + 1);
+	}
+	if (*out > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out <<= shift;
+	return 0;
+}
 
 static int blk_init(struct hvt_case *c, void **state, struct hvt_err *err)
 {
 	const char *size = hvt_case_param(c, "blk_image_size", "16M");
 	const char *img = hvt_case_param(c, "blk_qemu_img", "qemu-img");
 	struct blk *b;
-	char *drive;
+	char *drive, bytes[32];
 	int r;
 
 	if (!c->workdir)
 		return hvt_err_set(err, -EINVAL, "qtest-virtio-blk needs a work directory");
 	b = hvt_zalloc(sizeof(*b));
+	if (parse_size(size, &b->size) || !b->size || b->size % SECTOR) {
+		free(b);
+		return hvt_err_set(err, -EINVAL, "parameter blk_image_size: '%s' is not a size "
+				   "in whole sectors (e.g. 16M)", size);
+	}
+	snprintf(bytes, sizeof(bytes), "%" PRIu64, b->size);
 	b->image = hvt_asprintf("%s/blk.qcow2", c->workdir);
 	{
-		const char *argv[] = { img, "create", "-q", "-f", "qcow2", b->image, size, NULL };
+		const char *argv[] = { img, "create", "-q", "-f", "qcow2", b->image, bytes, NULL };
 
 		r = hvt_proc_run(argv, 30000, NULL, err);
 	}
@@ -76,20 +106,6 @@ static int blk_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	return 0;
 }
 
-static int run_irq(struct blk *b, const struct hvt_qvirtq_buf *bufs, unsigned int n,
-		   uint32_t *used, struct hvt_err *err)
-{
-	uint16_t head, id;
-	int r;
-
-	if ((r = hvt_qvirtq_add(&b->vq, bufs, n, &head, err)) ||
-	    (r = hvt_qvirtq_kick(&b->vq, err)) ||
-	    (r = hvt_qvirtq_wait_irq(&b->vq, (unsigned int)b->irq, TIMEOUT_MS, &id, used, err)))
-		return r;
-	return id == head ? 0 : hvt_err_set(err, -EPROTO, "chain %u came back, %u expected", id,
-					     head);
-}
-
 /*
  * One request: header (type, reserved, sector), the data buffer (read by
  * the device for a write, written for a read; none for a flush) and the
@@ -114,8 +130,7 @@ static int request(struct blk *b, uint32_t type, uint64_t sector, uint32_t len, 
 	bufs[n++] = (struct hvt_qvirtq_buf){ b->status, 1, true };
 	if ((r = hvt_qtest_memwrite(b->q, b->hdr, hdr, sizeof(hdr), err)) ||
 	    (r = hvt_qtest_writeb(b->q, b->status, 0xEE, err)) ||
-	    (r = b->irq < 0 ? qt_virtq_run(&b->vq, bufs, n, TIMEOUT_MS, used, err)
-			    : run_irq(b, bufs, n, used, err)))
+	    (r = qt_virtq_run(&b->vq, bufs, n, b->irq, TIMEOUT_MS, used, err)))
 		return r;
 	return hvt_qtest_readb(b->q, b->status, status, err);
 }
@@ -147,6 +162,17 @@ static bool expect(struct hvt_case *c, struct blk *b, const char *name, uint32_t
 	return hvt_case_check(c, name, s == want, "type %u sector %" PRIu64 " (%u bytes): "
 			      "status %u (%s), expected %s", type, sector, len, s, status_name(s),
 			      status_name(want));
+}
+
+/* Write data (b->len bytes) at sector: the check name says whether it was done. */
+static bool write_data(struct hvt_case *c, struct blk *b, const char *name, uint64_t sector,
+		       const uint8_t *data)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+
+	if (hvt_qtest_memwrite(b->q, b->data, data, b->len, &err))
+		return hvt_case_check(c, name, false, "request data: %s", err.msg);
+	return expect(c, b, name, T_OUT, sector, b->len, S_OK);
 }
 
 /* Read len bytes at sector and compare them with want. */
@@ -295,7 +321,7 @@ static void blk_run(struct hvt_case *c, void *state)
 	struct hvt_err err = HVT_ERR_INIT;
 	struct blk *b = state;
 	uint64_t capacity = 0, sectors = 8, sector;
-	uint8_t *pattern = NULL, *zero = NULL;
+	uint8_t *pattern = NULL, *zero = NULL, *fill = NULL;
 	double t0 = hvt_now();
 	int r;
 
@@ -327,36 +353,27 @@ static void blk_run(struct hvt_case *c, void *state)
 		hvt_case_error(c, "capacity: %s", err.msg);
 		return;
 	}
-	{
-		uint64_t want = 0;
-		const char *size = hvt_case_param(c, "blk_image_size", "16M");
-		char *end;
-
-		want = strtoull(size, &end, 10);
-		want <<= *end == 'G' ? 30 : *end == 'M' ? 20 : *end == 'K' ? 10 : 0;
-		hvt_case_check(c, "capacity", capacity == want / SECTOR, "%" PRIu64
-			       " sectors, image of %s", capacity, size);
-	}
+	hvt_case_check(c, "capacity", capacity == b->size / SECTOR,
+		       "%" PRIu64 " sectors, image of %" PRIu64 " bytes", capacity, b->size);
 	if (capacity < 2 * sectors + 2) {
 		hvt_case_error(c, "image too small for %" PRIu64 "-sector requests", sectors);
 		return;
 	}
 	pattern = hvt_malloc(b->len);
 	zero = hvt_zalloc(b->len);
+	fill = hvt_malloc(b->len);
+	memset(fill, 0x5A, b->len);
 	for (uint32_t i = 0; i < b->len; i++)
 		pattern[i] = (uint8_t)(i * 31 + i / SECTOR + 1);
 	/* A pattern in the middle and at the very end of the disk. */
 	sector = capacity / 2;
 	read_back(c, b, "unwritten-reads-zero", sector, zero);
-	if (!hvt_qtest_memwrite(b->q, b->data, pattern, b->len, &err) &&
-	    expect(c, b, "write", T_OUT, sector, b->len, S_OK))
+	if (write_data(c, b, "write", sector, pattern))
 		read_back(c, b, "read-back", sector, pattern);
-	if (!hvt_qtest_memwrite(b->q, b->data, pattern, b->len, &err) &&
-	    expect(c, b, "write-last", T_OUT, capacity - sectors, b->len, S_OK))
+	if (write_data(c, b, "write-last", capacity - sectors, pattern))
 		read_back(c, b, "read-back-last", capacity - sectors, pattern);
 	/* One byte everywhere, flushed, then seen in the image file itself. */
-	if (!hvt_qtest_memset(b->q, b->data, 0x5A, b->len, &err) &&
-	    expect(c, b, "write-fill", T_OUT, 8, b->len, S_OK) &&
+	if (write_data(c, b, "write-fill", 8, fill) &&
 	    expect(c, b, "flush", T_FLUSH, 0, 0, S_OK))
 		check_image(c, b, 8, 0x5A);
 	/* Out of range: wholly past the end, across the end, far out. */
@@ -372,6 +389,7 @@ static void blk_run(struct hvt_case *c, void *state)
 	hvt_case_metric(c, "run_ms", (hvt_now() - t0) * 1000, "ms");
 	free(pattern);
 	free(zero);
+	free(fill);
 }
 
 static void blk_cleanup(struct hvt_case *c, void *state)

@@ -76,13 +76,16 @@ int qt_virtio_open(struct hvt_qtest *q, unsigned int type, struct hvt_qvirtio_de
 }
 
 int qt_virtq_run(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsigned int n,
-		 int timeout_ms, uint32_t *len, struct hvt_err *err)
+		 int irq, int timeout_ms, uint32_t *len, struct hvt_err *err)
 {
 	uint16_t head, id;
 	int r;
 
-	if ((r = hvt_qvirtq_add(vq, bufs, n, &head, err)) || (r = hvt_qvirtq_kick(vq, err)) ||
-	    (r = hvt_qvirtq_wait(vq, timeout_ms, &id, len, err)))
+	if ((r = hvt_qvirtq_add(vq, bufs, n, &head, err)) || (r = hvt_qvirtq_kick(vq, err)))
+		return r;
+	r = irq < 0 ? hvt_qvirtq_wait(vq, timeout_ms, &id, len, err) :
+		hvt_qvirtq_wait_irq(vq, (unsigned int)irq, timeout_ms, &id, len, err);
+	if (r)
 		return r;
 	if (id != head)
 		return hvt_err_set(err, -EPROTO, "queue %u: chain %u came back, %u expected",

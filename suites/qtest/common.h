@@ -29,11 +29,12 @@ int qt_virtio_open(struct hvt_qtest *q, unsigned int type, struct hvt_qvirtio_de
 		   struct hvt_err *err);
 /*
  * Add a chain to vq, notify, and wait up to timeout_ms for the device to
- * return it; *len (may be NULL) gets the bytes it wrote. -EPROTO when
- * another chain comes back first.
+ * return it, by polling the used ring (irq < 0) or by the intercepted
+ * interrupt line irq (hvt_qvirtq_wait_irq()); *len (may be NULL) gets the
+ * bytes it wrote. -EPROTO when another chain comes back first.
  */
 int qt_virtq_run(struct hvt_qvirtq *vq, const struct hvt_qvirtq_buf *bufs, unsigned int n,
-		 int timeout_ms, uint32_t *len, struct hvt_err *err);
+		 int irq, int timeout_ms, uint32_t *len, struct hvt_err *err);
 
 /*
  * Route PCI INTx to the IOAPIC the way firmware would: on pc, PIIX3's PIRQ

@@ -46,6 +46,20 @@ static int run_hvtest(const char *results, const char *const *args, char **out)
 	return rc;
 }
 
+/* hvtest run --module M --results R -j 1 PLAN, started in the background. */
+static struct hvt_proc *spawn_hvtest(const char *results, const char *plan)
+{
+	const char *argv[] = { itest_hvtest(), "run", "--module", module, "--results", results,
+			       "-j", "1", plan, NULL };
+	struct hvt_proc_opts o = { .argv = argv };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_proc *p = hvt_proc_spawn(&o, &err);
+
+	if (!p)
+		fail_msg("hvtest run %s: %s", plan, err.msg);
+	return p;
+}
+
 /* The cases of a stored run, as JSON (caller puts the reference). */
 static struct json_object *stored_cases(const char *results, const char *ref, bool all)
 {
@@ -149,10 +163,6 @@ static void test_sigkill_then_resume(void **state)
 {
 	char *results = hvt_asprintf("%s/resume", tmpdir);
 	char *plan = hvt_asprintf("%s/slow.cfg", plans);
-	const char *argv[] = { itest_hvtest(), "run", "--module", module, "--results", results,
-			       "-j", "1", plan, NULL };
-	struct hvt_proc_opts o = { .argv = argv };
-	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *before, *after, *all;
 	struct hvt_proc_status st;
 	struct hvt_proc *p;
@@ -161,8 +171,7 @@ static void test_sigkill_then_resume(void **state)
 	size_t k;
 	int rc;
 
-	p = hvt_proc_spawn(&o, &err);
-	assert_non_null(p);
+	p = spawn_hvtest(results, plan);
 	/* wait until some cases are stored, then kill the runner outright */
 	deadline = hvt_now_ms() + 60000;
 	while (hvt_ms_left(deadline) && count_stored(results) < 3)
@@ -361,10 +370,6 @@ static void test_results_rm_prune(void **state)
 	char *results = hvt_asprintf("%s/rm", tmpdir);
 	char *plan = hvt_asprintf("%s/flip-a.cfg", plans);
 	char *slow = hvt_asprintf("%s/slow.cfg", plans);
-	const char *argv[] = { itest_hvtest(), "run", "--module", module, "--results", results,
-			       "-j", "1", slow, NULL };
-	struct hvt_proc_opts po = { .argv = argv };
-	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_proc_status st;
 	struct hvt_proc *p;
 	char *out = NULL, dir[4096];
@@ -403,8 +408,7 @@ static void test_results_rm_prune(void **state)
 	free(out);
 
 	/* a run that is still going is not removed */
-	p = hvt_proc_spawn(&po, &err);
-	assert_non_null(p);
+	p = spawn_hvtest(results, slow);
 	deadline = hvt_now_ms() + 60000;
 	for (bool running = false; !running && hvt_ms_left(deadline);) {
 		results_cmd(results, (const char *const[]){ "list", NULL }, &out);
