@@ -8,13 +8,7 @@
 #include <string.h>
 
 #include "hvtest.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "stats.h"
 
 int main(int argc, char **argv)
 {
@@ -29,7 +23,7 @@ int main(int argc, char **argv)
 	}
 	t = calloc((size_t)n, sizeof(*t));
 	hvt_proc_install_reaper();
-	if (hvt_accel_probe(hvt_qemu_binary(), 0, &accel, &err)) {
+	if (hvt_accel_probe(NULL, &accel, &err)) {
 		fprintf(stderr, "bench-boot: %s\n", err.msg);
 		return 1;
 	}
@@ -50,7 +44,7 @@ int main(int argc, char **argv)
 		hvt_vm_kill(vm);
 		hvt_vm_free(vm);
 	}
-	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	qsort(t, (size_t)n, sizeof(*t), bench_cmp_double);
 	printf("boot-to-agent over %d boots: median %.2f s, min %.2f s, max %.2f s\n", n,
 	       n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2, t[0], t[n - 1]);
 	free(t);

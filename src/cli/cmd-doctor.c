@@ -13,11 +13,13 @@
 #include "cli.h"
 
 static const char doctor_usage[] =
-	"usage: hvtest doctor\n\n"
+	"usage: hvtest doctor [--reprobe]\n\n"
 	"Check the QEMU binary and its version, the accelerator (KVM is used only\n"
-	"when a guest makes progress under it), the default guest and what it is\n"
-	"built from, and the work directory. Each problem comes with its fix.\n"
-	"Exits 1 if anything required is missing.\n";
+	"when a real guest kernel runs under it with the CPU model machines get),\n"
+	"the default guest and what it is built from, and the work directory. Each\n"
+	"problem comes with its fix. Exits 1 if anything required is missing.\n\n"
+	"  --reprobe   probe the accelerator again instead of using the verdict\n"
+	"              cached for this boot (in ~/.cache/hvtest/accel)\n";
 
 struct doctor {
 	int failed, warned;
@@ -63,7 +65,7 @@ static const struct {
 	{ "xz", "/usr/bin/xz", "xz-utils" },
 };
 
-static void check_qemu(struct doctor *d, const char *qemu)
+static void check_qemu(struct doctor *d, const char *qemu, bool reprobe)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_accel accel;
@@ -79,11 +81,16 @@ static void check_qemu(struct doctor *d, const char *qemu)
 		report(d, 2, "qemu", "install a QEMU of version 6.2 or later", "%s", err.msg);
 	else
 		report(d, 0, "qemu", NULL, "QEMU %d.%d.%d at %s", maj, min, mic, path);
-	if (hvt_accel_probe(path, 0, &accel, &err))
+	if (hvt_accel_probe(&(struct hvt_accel_opts){ .qemu = path, .refresh = reprobe },
+			    &accel, &err))
 		report(d, 2, "accel", "check that QEMU can run a machine under TCG", "%s",
 		       err.msg);
+	else if (accel.cached)
+		report(d, 0, "accel", NULL, "%s: %s (verdict cached in this boot)", accel.name,
+		       accel.reason);
 	else
-		report(d, 0, "accel", NULL, "%s: %s", accel.name, accel.reason);
+		report(d, 0, "accel", NULL, "%s: %s (probed in %lld ms)", accel.name,
+		       accel.reason, (long long)accel.probe_ms);
 	free(path);
 	path = hvt_which("qemu-img");
 	if (path)
@@ -128,12 +135,10 @@ static void check_guest(struct doctor *d)
 
 static void check_workdir(struct doctor *d)
 {
-	const char *base = getenv("HVT_WORKDIR");
+	const char *base = hvt_env_workdir();
 	struct sockaddr_un sun;
 	size_t need;
 
-	if (!base || !*base)
-		base = "/tmp";
 	if (access(base, W_OK) != 0) {
 		report(d, 2, "workdir", "set HVT_WORKDIR to a writable directory",
 		       "%s is not writable", base);
@@ -151,15 +156,30 @@ static void check_workdir(struct doctor *d)
 
 int cmd_doctor(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "reprobe", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct doctor d = { 0, 0, cli_color() };
+	bool reprobe = false;
+	int opt;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(doctor_usage, stdout);
-		return 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			reprobe = true;
+			break;
+		case 'h':
+			fputs(doctor_usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error("doctor", "unknown option");
+		}
 	}
-	if (argc > 1)
-		return cli_usage_error("doctor", "unexpected argument '%s'", argv[1]);
-	check_qemu(&d, hvt_qemu_binary());
+	if (optind < argc)
+		return cli_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+	check_qemu(&d, hvt_qemu_binary(), reprobe);
 	check_guest(&d);
 	check_workdir(&d);
 	report(&d, 0, "json-c", NULL, "%s", json_c_version());

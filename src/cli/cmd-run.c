@@ -180,7 +180,7 @@ static void host_info(struct hvt_host_info *h, char *buf, size_t len, struct uts
 		snprintf(qver, sizeof(qver), "%d.%d.%d", maj, min, mic);
 		h->qemu_version = qver;
 	}
-	if (!hvt_accel_probe(h->qemu, 0, accel, &err)) {
+	if (accel->name[0]) {
 		h->accel = accel->name;
 		h->accel_reason = accel->reason;
 	}
@@ -305,7 +305,7 @@ int cmd_run(int argc, char **argv)
 	FILE *prog;
 
 	hvt_runner_register_builtin();
-	while ((opt = getopt_long(argc, argv, "+j:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (cli_parse_u64("--jobs", optarg, &v) || v > 256)
@@ -402,6 +402,14 @@ int cmd_run(int argc, char **argv)
 	if (check_types(cases, ncases))
 		goto out;
 	cmdline = join_args(argc, argv);
+	/*
+	 * Probed once here: the case processes inherit the verdict. A QEMU
+	 * that cannot run is each case's error to report, with its details.
+	 */
+	memset(&accel, 0, sizeof(accel));
+	if (hvt_accel_probe(NULL, &accel, &err))
+		memset(&accel, 0, sizeof(accel));
+	hvt_err_clear(&err);
 	if (!resume) {
 		host_info(h, hostname, sizeof(hostname), &uts, &accel);
 		ri.plan = argv[optind];
@@ -431,11 +439,13 @@ int cmd_run(int argc, char **argv)
 	fprintf(prog, "hvtest: run %lld: %zu case%s from %s%s (results in %s)\n",
 		(long long)x.run_id, ncases, ncases == 1 ? "" : "s", argv[optind],
 		resume ? ", resumed" : "", results);
+	if (accel.name[0])
+		fprintf(prog, "hvtest: accelerator %s: %s\n", accel.name, accel.reason);
 	ro.workroot = workroot;
 	ro.on_done = on_done;
 	ro.opaque = &x;
 	ro.progress = prog;
-	ro.tty = isatty(fileno(prog)) && !getenv("NO_COLOR");
+	ro.tty = isatty(fileno(prog)) && !hvt_env_no_color();
 	if (hvt_runner_run(cases, ncases, &ro, &sum, &err)) {
 		rc = cli_fail(&err, "run");
 		goto out;

@@ -250,7 +250,6 @@ int cmd_smoke(int argc, char **argv)
 	struct smoke s = { 0 };
 	struct option longopts[64];
 	struct cli_vm_opts o;
-	struct hvt_accel accel;
 	size_t passed = 0, skipped = 0, notrun = 0, nsteps = HVT_ARRAY_SIZE(steps);
 	bool color = cli_color(), failed = false;
 	int64_t t0 = hvt_now_ms();
@@ -293,9 +292,8 @@ int cmd_smoke(int argc, char **argv)
 		rc = cli_fail(&err, "smoke");
 		goto out;
 	}
-	if (!hvt_accel_probe(o.cfg.qemu ? o.cfg.qemu : hvt_qemu_binary(), 0, &accel, NULL))
-		printf("accelerator: %s (%s)\n", hvt_vm_accel(s.vm),
-		       o.cfg.accel ? "chosen with --accel" : accel.reason);
+	printf("accelerator: %s (%s)\n", hvt_vm_accel(s.vm),
+	       o.cfg.accel ? "chosen with --accel" : hvt_vm_accel_info(s.vm)->reason);
 	printf("work directory: %s\n\n", hvt_vm_workdir(s.vm));
 	for (size_t i = 0; i < nsteps; i++) {
 		char detail[512] = "";

@@ -69,7 +69,6 @@ static int vm_run(int argc, char **argv)
 	struct option longopts[64];
 	struct hvt_err err = HVT_ERR_INIT;
 	struct cli_vm_opts o;
-	struct hvt_accel accel;
 	struct hvt_vm *vm = NULL;
 	bool sh = false, stay = false, print_cmdline = false;
 	double timeout = 600;
@@ -78,7 +77,7 @@ static int vm_run(int argc, char **argv)
 
 	cli_vm_longopts_merge(longopts, HVT_ARRAY_SIZE(longopts), own, HVT_ARRAY_SIZE(own));
 	cli_vm_opts_init(&o);
-	while ((opt = getopt_long(argc, argv, "+m:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
 		int h = cli_vm_opts_parse(&o, opt, optarg);
 
 		if (h < 0) {
@@ -132,9 +131,9 @@ static int vm_run(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (!hvt_accel_probe(o.cfg.qemu ? o.cfg.qemu : hvt_qemu_binary(), 0, &accel, NULL) &&
-	    !o.cfg.accel)
-		fprintf(stderr, "hvtest: accelerator %s: %s\n", accel.name, accel.reason);
+	if (!o.cfg.accel)
+		fprintf(stderr, "hvtest: accelerator %s: %s\n", hvt_vm_accel(vm),
+			hvt_vm_accel_info(vm)->reason);
 	fprintf(stderr, "hvtest: work directory %s\n", hvt_vm_workdir(vm));
 	if (hvt_vm_start(vm, &err)) {
 		rc = cli_fail(&err, "vm run");

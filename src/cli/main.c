@@ -38,9 +38,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'hvtest COMMAND --help' describes a command; 'man hvtest' has it all.\n"
-		   "Environment: HVT_QEMU (QEMU binary), HVT_ACCEL (kvm|tcg), HVT_WORKDIR\n"
-		   "(where work directories go), HVT_GUEST_DIR (default guest cache),\n"
-		   "HVT_KEEP=1 (keep work directories).\n");
+		   "Environment: HVT_QEMU (QEMU binary), HVT_ACCEL (kvm|tcg), HVT_KVM_DEVICE,\n"
+		   "HVT_WORKDIR (where work directories go), HVT_GUEST_DIR (default guest\n"
+		   "cache), HVT_KEEP (keep work directories unless empty or 0).\n");
 }
 
 void cli_error(const char *fmt, ...)
@@ -77,9 +77,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 bool cli_color(void)
 {
-	const char *nc = getenv("NO_COLOR");
-
-	return isatty(STDOUT_FILENO) && !(nc && *nc);
+	return isatty(STDOUT_FILENO) && !hvt_env_no_color();
 }
 
 int cli_parse_u64(const char *what, const char *s, uint64_t *out)

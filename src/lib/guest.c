@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
 #include "guest.h"
 #include "hvt-config.h"
 #include "proc.h"
@@ -18,27 +19,15 @@
 
 const char *hvt_guest_dir(void)
 {
-	static __thread char buf[PATH_MAX];
-	const char *env = getenv("HVT_GUEST_DIR");
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-
-	if (env && *env)
-		snprintf(buf, sizeof(buf), "%s", env);
-	else if (xdg && *xdg == '/')
-		snprintf(buf, sizeof(buf), "%s/hvtest/guest", xdg);
-	else
-		snprintf(buf, sizeof(buf), "%s/.cache/hvtest/guest",
-			 home && *home ? home : "/tmp");
-	return buf;
+	return hvt_env_guest_dir();
 }
 
 const char *hvt_guest_src(void)
 {
 	static __thread char buf[PATH_MAX];
-	const char *env = getenv("HVT_GUEST_SRC");
+	const char *env = hvt_env_guest_src();
 
-	if (env && *env) {
+	if (env) {
 		snprintf(buf, sizeof(buf), "%s", env);
 		return buf;
 	}

@@ -7,6 +7,7 @@
 #define HVTEST_H
 
 #include "util.h"
+#include "env.h"
 #include "json.h"
 #include "jstream.h"
 #include "proc.h"

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "accel.h"
 #include "proc.h"
 #include "qga.h"
 #include "qmp.h"
@@ -25,7 +26,7 @@ struct hvt_vm_config {
 	const char *qemu;	/* binary; hvt_qemu_binary() */
 	const char *accel;	/* "kvm", "tcg"; NULL: hvt_accel_probe() */
 	const char *machine;	/* "pc" (ACPI PCI hot-plug on pci.0), "q35"... */
-	const char *cpu;	/* -cpu; "max" */
+	const char *cpu;	/* -cpu; the probe's (hvt_accel_probe()): "max" under TCG */
 	int cpus;		/* 1 */
 	uint64_t mem_mib;	/* 512 */
 	uint64_t maxmem_mib;	/* 0: no memory hot-plug slots */
@@ -63,6 +64,8 @@ const struct hvt_strv *hvt_vm_argv(const struct hvt_vm *vm);
 const char *hvt_vm_workdir(const struct hvt_vm *vm);
 const char *hvt_vm_name(const struct hvt_vm *vm);
 const char *hvt_vm_accel(const struct hvt_vm *vm);
+/* The accelerator, the -cpu model and why they were chosen. */
+const struct hvt_accel *hvt_vm_accel_info(const struct hvt_vm *vm);
 /* Path of a file in the work dir: "qmp.sock", "console.log", "qemu.stderr"... */
 char *hvt_vm_path(const struct hvt_vm *vm, const char *file);
 
@@ -88,6 +91,9 @@ struct hvt_proc *hvt_vm_proc(struct hvt_vm *vm);
 /*
  * QMP / agent commands on this machine. When the connection fails because
  * QEMU died, err says how it died and shows the console's last lines.
+ * hvt_vm_qmp()'s arguments are built by hvt_json_build() (json.h): %s is a
+ * quoted JSON string, "{'id': %s}"; a format that does not build is
+ * -EINVAL, with or without err.
  */
 int hvt_vm_qmp(struct hvt_vm *vm, struct json_object **ret, struct hvt_err *err,
 	       const char *cmd, const char *args_fmt, ...) HVT_PRINTF(5, 6);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "env.h"
 #include "plan-int.h"
 
 /* Limits that keep regcomp() cheap: see plan_regex_too_costly(). */
@@ -1186,8 +1187,8 @@ static struct node *parse_include(struct parser *ps, struct lexer *lx, struct no
 	size_t len;
 	int line = lx->linenum;
 
-	if (path[0] == '~' && (path[1] == '/' || !path[1]) && getenv("HOME")) {
-		full = hvt_asprintf("%s%s", getenv("HOME"), path + 1);
+	if (path[0] == '~' && (path[1] == '/' || !path[1]) && hvt_env_home()) {
+		full = hvt_asprintf("%s%s", hvt_env_home(), path + 1);
 	} else if (path[0] != '/' && lx->rd->is_file) {
 		char *dir = path_dirname(lx->rd->file);
 

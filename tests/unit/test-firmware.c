@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Unit tests for the firmware images (layout, bytes at the reset vector,
- * what they do under TCG) and the accelerator probe built on them. Tests
- * that need QEMU are skipped when it is not installed.
+ * what they do under TCG) and the QEMU version check. Tests that need
+ * QEMU are skipped when it is not installed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "accel.h"
+#include "fakeqemu.h"
 #include "firmware.h"
 #include "proc.h"
 
@@ -178,12 +179,10 @@ static void test_halt_under_tcg(void **state)
 static char *fake_qemu(const char *name, const char *body)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	char *path = hvt_asprintf("%s/%s", tmpdir, name);
-	char *text = hvt_asprintf("#!/bin/sh\n%s\n", body);
+	char *path = fakeqemu_script(tmpdir, name, body, &err);
 
-	assert_int_equal(hvt_file_write(path, text, strlen(text), &err), 0);
-	chmod(path, 0755);
-	free(text);
+	if (!path)
+		fail_msg("%s", err.msg);
 	return path;
 }
 
@@ -230,14 +229,11 @@ static void test_qemu_version_garbage(void **state)
 static void test_qemu_missing(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_accel acc;
 
 	assert_int_equal(hvt_qemu_version("hvt-no-such-qemu", NULL, NULL, NULL, &err),
 			 -ENOENT);
 	assert_string_equal(err.msg, "QEMU binary hvt-no-such-qemu not found in PATH: "
 			    "install the qemu-system-x86 package or set HVT_QEMU");
-	unsetenv("HVT_ACCEL");
-	assert_int_equal(hvt_accel_probe("hvt-no-such-qemu", 0, &acc, &err), -ENOENT);
 	assert_int_equal(hvt_qemu_version("/hvt-no-such-dir/qemu", NULL, NULL, NULL, &err),
 			 -ENOENT);
 	assert_non_null(strstr(err.msg, "/hvt-no-such-dir/qemu"));
@@ -254,71 +250,6 @@ static void test_qemu_binary(void **state)
 	assert_non_null(strstr(qemu, "qemu-system-x86_64"));
 }
 
-static void test_accel_forced(void **state)
-{
-	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_accel acc;
-
-	setenv("HVT_ACCEL", "tcg", 1);
-	assert_int_equal(hvt_accel_probe("hvt-no-such-qemu", 0, &acc, &err), 0);
-	assert_string_equal(acc.name, "tcg");
-	assert_string_equal(acc.reason, "forced by HVT_ACCEL=tcg");
-	setenv("HVT_ACCEL", "kvm", 1);
-	assert_int_equal(hvt_accel_probe(NULL, 0, &acc, &err), 0);
-	assert_string_equal(acc.name, "kvm");
-	setenv("HVT_ACCEL", "xen", 1);
-	assert_int_equal(hvt_accel_probe(NULL, 0, &acc, &err), -EINVAL);
-	assert_string_equal(err.msg, "HVT_ACCEL=xen: expected kvm or tcg");
-	unsetenv("HVT_ACCEL");
-}
-
-static void test_accel_probe(void **state)
-{
-	const char *qemu = qemu_or_skip();
-	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_accel acc, again;
-	int64_t t0;
-
-	if (!qemu)
-		skip();
-	unsetenv("HVT_ACCEL");
-	if (hvt_accel_probe(qemu, 0, &acc, &err))
-		fail_msg("%s", err.msg);
-	print_message("accel: %s (%s)\n", acc.name, acc.reason);
-	assert_true(!strcmp(acc.name, "kvm") || !strcmp(acc.name, "tcg"));
-	assert_true(acc.reason[0] != '\0');
-	if (access("/dev/kvm", F_OK) < 0) {
-		assert_string_equal(acc.name, "tcg");
-		assert_string_equal(acc.reason, "/dev/kvm: No such file or directory");
-	}
-	/* Cached: the second probe runs nothing. */
-	t0 = hvt_now_ms();
-	assert_int_equal(hvt_accel_probe(qemu, 0, &again, &err), 0);
-	assert_true(hvt_now_ms() - t0 < 50);
-	assert_string_equal(again.name, acc.name);
-	assert_string_equal(again.reason, acc.reason);
-}
-
-static void test_accel_unusable_qemu(void **state)
-{
-	char *qemu = fake_qemu("broken-qemu",
-			       "if [ \"$1\" = --version ]; then\n"
-			       "  echo 'QEMU emulator version 7.2.0'; exit 0\n"
-			       "fi\n"
-			       "echo 'broken-qemu: no usable accelerator' >&2; exit 1");
-	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_accel acc;
-	char *want;
-
-	unsetenv("HVT_ACCEL");
-	assert_int_equal(hvt_accel_probe(qemu, 500, &acc, &err), -ECHILD);
-	want = hvt_asprintf("%s cannot run a guest: broken-qemu: no usable accelerator",
-			    qemu);
-	assert_string_equal(err.msg, want);
-	free(want);
-	free(qemu);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,9 +263,6 @@ int main(void)
 		cmocka_unit_test(test_qemu_version_garbage),
 		cmocka_unit_test(test_qemu_missing),
 		cmocka_unit_test(test_qemu_binary),
-		cmocka_unit_test(test_accel_forced),
-		cmocka_unit_test(test_accel_probe),
-		cmocka_unit_test(test_accel_unusable_qemu),
 	};
 
 	return cmocka_run_group_tests_name("firmware", tests, setup, teardown);

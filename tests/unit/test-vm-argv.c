@@ -20,7 +20,7 @@
 #include "vm.h"
 
 static char tmpdir[] = "/tmp/hvt-test-vm-XXXXXX";
-static char *guestdir, *workbase;
+static char *guestdir, *workbase, *other_qemu;
 
 static void put_file(const char *dir, const char *name, const char *text)
 {
@@ -35,6 +35,7 @@ static void put_file(const char *dir, const char *name, const char *text)
 static int setup(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
+	char *bindir, *qemu;
 
 	if (!mkdtemp(tmpdir))
 		return -1;
@@ -49,7 +50,19 @@ static int setup(void **state)
 	put_file(guestdir, "cmdline", "console=ttyS0 quiet panic=-1\n");
 	setenv("HVT_GUEST_DIR", guestdir, 1);
 	setenv("HVT_ACCEL", "tcg", 1);
-	setenv("HVT_QEMU", "/fake/bin/qemu-system-x86_64", 1);
+	/* a stand-in that passes the version check; these machines never start */
+	bindir = hvt_asprintf("%s/bin", tmpdir);
+	qemu = hvt_asprintf("%s/qemu-system-x86_64", bindir);
+	if (hvt_mkdir_p(bindir, 0755, &err))
+		return -1;
+	put_file(bindir, "qemu-system-x86_64", "#!/bin/sh\necho 'QEMU emulator version 7.2.0'\n");
+	chmod(qemu, 0755);
+	setenv("HVT_QEMU", qemu, 1);
+	free(qemu);
+	other_qemu = hvt_asprintf("%s/qemu-other", bindir);
+	put_file(bindir, "qemu-other", "#!/bin/sh\necho 'QEMU emulator version 9.1.0'\n");
+	chmod(other_qemu, 0755);
+	free(bindir);
 	setenv("HVT_WORKDIR", workbase, 1);
 	unsetenv("HVT_KEEP");
 	return 0;
@@ -60,6 +73,7 @@ static int teardown(void **state)
 	hvt_rm_rf(tmpdir);
 	free(guestdir);
 	free(workbase);
+	free(other_qemu);
 	return 0;
 }
 
@@ -130,7 +144,7 @@ static struct hvt_vm *new_vm(const struct hvt_vm_config *cfg)
 static void test_default_guest(void **state)
 {
 	static const char *const want[] = {
-		"/fake/bin/qemu-system-x86_64", "-name", "argv1", "-accel", "tcg",
+		"@T/bin/qemu-system-x86_64", "-name", "argv1", "-accel", "tcg",
 		"-machine", "pc", "-cpu", "max", "-smp", "1", "-m", "512",
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-kernel", "@G/vmlinuz", "-initrd", "@G/initrd.img",
@@ -206,9 +220,9 @@ static void test_kvm_and_cpu(void **state)
 	cfg.cpus = 4;
 	cfg.mem_mib = 1024;
 	cfg.maxmem_mib = 4096;
-	cfg.qemu = "/opt/qemu/bin/qemu-system-x86_64";
+	cfg.qemu = other_qemu;
 	vm = new_vm(&cfg);
-	assert_string_equal(hvt_vm_argv(vm)->v[0], "/opt/qemu/bin/qemu-system-x86_64");
+	assert_string_equal(hvt_vm_argv(vm)->v[0], other_qemu);
 	assert_string_equal(hvt_vm_argv(vm)->v[argv_find(vm, "-cpu") + 1], "Skylake-Server");
 	assert_string_equal(hvt_vm_argv(vm)->v[argv_find(vm, "-machine") + 1], "q35");
 	assert_string_equal(hvt_vm_argv(vm)->v[argv_find(vm, "-smp") + 1], "4");
@@ -220,7 +234,7 @@ static void test_kvm_and_cpu(void **state)
 static void test_user_disk(void **state)
 {
 	static const char *const want[] = {
-		"/fake/bin/qemu-system-x86_64", "-name", "disk", "-accel", "tcg",
+		"@T/bin/qemu-system-x86_64", "-name", "disk", "-accel", "tcg",
 		"-machine", "pc", "-cpu", "max", "-smp", "1", "-m", "512",
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-drive", "file=@T/my,,disk.img,if=virtio,format=raw",
@@ -617,7 +631,13 @@ static struct hvt_vm *fake_qemu_vm(const char *script)
 	struct hvt_vm_config cfg;
 	struct hvt_vm *vm;
 
-	put_file(tmpdir, "fake-qemu", script);
+	/* it passes the version check, then runs script (after its "#!/bin/sh") */
+	char *text = hvt_asprintf("#!/bin/sh\n[ \"$1\" = --version ] && "
+				  "echo 'QEMU emulator version 7.2.0' && exit 0\n%s",
+				  strchr(script, '\n') + 1);
+
+	put_file(tmpdir, "fake-qemu", text);
+	free(text);
 	chmod(path, 0755);
 	hvt_vm_config_init(&cfg);
 	cfg.name = "fake";
