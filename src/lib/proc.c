@@ -95,11 +95,16 @@ static void reaper_atexit(void)
 	hvt_proc_kill_all();
 }
 
+/*
+ * Whether this process has the handlers. A child of fork mode starts with
+ * default dispositions, so it clears the flag (the atexit hook stays).
+ */
+static int reaper_installed;
+static int reaper_atexit_done;
+
 void hvt_proc_install_reaper(void)
 {
-	static int installed;
-
-	if (__atomic_exchange_n(&installed, 1, __ATOMIC_SEQ_CST))
+	if (__atomic_exchange_n(&reaper_installed, 1, __ATOMIC_SEQ_CST))
 		return;
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(fatal_signals); i++) {
 		struct sigaction sa, old;
@@ -113,7 +118,15 @@ void hvt_proc_install_reaper(void)
 		sigfillset(&sa.sa_mask);
 		sigaction(fatal_signals[i], &sa, NULL);
 	}
-	atexit(reaper_atexit);
+	if (!__atomic_exchange_n(&reaper_atexit_done, 1, __ATOMIC_SEQ_CST))
+		atexit(reaper_atexit);
+}
+
+bool hvt_proc_reaper_installed(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler == reaper_handler;
 }
 
 /* What the child reports through the exec pipe when it cannot start. */
@@ -221,6 +234,7 @@ static _Noreturn void child_main(const struct child_args *a)
 		 * no children yet, and its success is the pipe's EOF.
 		 */
 		memset(registry, 0, sizeof(registry));
+		reaper_installed = 0;
 		for (const char *const *x = a->env; x && *x; x++)
 			putenv((char *)*x);
 		close(a->errfd);

@@ -75,6 +75,8 @@ const char *hvt_proc_status_str(const struct hvt_proc_status *st, char *buf, siz
  * registered child's group before hvtest goes. Idempotent.
  */
 void hvt_proc_install_reaper(void);
+/* True when this process's SIGTERM handler is the reaper's. */
+bool hvt_proc_reaper_installed(void);
 /* SIGKILL every registered child's group (async-signal-safe). */
 void hvt_proc_kill_all(void);
 

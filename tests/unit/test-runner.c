@@ -125,6 +125,28 @@ static void test_outcomes_and_crash(void **state)
 	collected_free(&col);
 }
 
+/*
+ * A case process installs the reaper itself: the parent's "installed" flag
+ * must not come along through fork() while the handlers do not.
+ */
+static void test_case_has_reaper(void **state)
+{
+	struct hvt_case *cases[] = { mk("r", "fx-reaper", 0) };
+	struct hvt_runner_opts o = { .jobs = 1, .timeout = 60 };
+	struct collected col = { 0 };
+	struct hvt_runner_summary sum;
+	struct hvt_case *c;
+
+	hvt_proc_install_reaper();
+	assert_true(hvt_proc_reaper_installed());
+	run(cases, 1, &o, &col, &sum);
+	c = find(&col, "r", 1);
+	assert_int_equal(c->nchecks, 1);
+	assert_string_equal(c->checks[0].name, "reaper-installed");
+	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
+	collected_free(&col);
+}
+
 static void test_timeout_kills_qemu(void **state)
 {
 	char *qemu = hvt_which(hvt_qemu_binary());
@@ -383,6 +405,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outcomes_and_crash),
+		cmocka_unit_test(test_case_has_reaper),
 		cmocka_unit_test(test_timeout_kills_qemu),
 		cmocka_unit_test(test_repeat_and_rerun),
 		cmocka_unit_test(test_repeat_counts_every_run),
