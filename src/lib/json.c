@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,17 +65,130 @@ err_free:
 	return obj;
 }
 
-struct json_object *hvt_json_parsef(struct hvt_err *err, const char *fmt, ...)
+/* Append one conversion's value; 0, or -EINVAL with err set. */
+static int build_one(struct hvt_buf *b, const char *conv, size_t convlen, va_list *ap,
+		     struct hvt_err *err)
+{
+	char spec[8];
+	char c = conv[convlen - 1];
+
+	if (c == 's') {
+		const char *s = va_arg(*ap, const char *);
+		char *q;
+
+		if (convlen != 2)
+			goto bad;
+		if (!s) {
+			hvt_buf_add(b, "null", 4);
+			return 0;
+		}
+		q = hvt_json_quote(s);
+		hvt_buf_add(b, q, strlen(q));
+		free(q);
+		return 0;
+	}
+	if (c == 'p') {
+		struct json_object *obj = va_arg(*ap, struct json_object *);
+		const char *text = hvt_json_str(obj);
+
+		if (convlen != 2)
+			goto bad;
+		hvt_buf_add(b, text, strlen(text));
+		json_object_put(obj);
+		return 0;
+	}
+	if (c == 'f' || c == 'g' || c == 'e') {
+		double v = va_arg(*ap, double);
+
+		if (convlen != 2)
+			goto bad;
+		if (v != v || v - v != 0)
+			return hvt_err_set(err, -EINVAL, "%%%c: %g is not a JSON number", c, v);
+		hvt_buf_addf(b, "%.17g", v);
+		return 0;
+	}
+	memcpy(spec, conv, convlen);
+	spec[convlen] = '\0';
+	if (!strcmp(spec, "%d") || !strcmp(spec, "%i"))
+		hvt_buf_addf(b, "%d", va_arg(*ap, int));
+	else if (!strcmp(spec, "%u"))
+		hvt_buf_addf(b, "%u", va_arg(*ap, unsigned int));
+	else if (!strcmp(spec, "%ld") || !strcmp(spec, "%li"))
+		hvt_buf_addf(b, "%ld", va_arg(*ap, long));
+	else if (!strcmp(spec, "%lu"))
+		hvt_buf_addf(b, "%lu", va_arg(*ap, unsigned long));
+	else if (!strcmp(spec, "%lld") || !strcmp(spec, "%lli"))
+		hvt_buf_addf(b, "%lld", va_arg(*ap, long long));
+	else if (!strcmp(spec, "%llu"))
+		hvt_buf_addf(b, "%llu", va_arg(*ap, unsigned long long));
+	else if (!strcmp(spec, "%zu"))
+		hvt_buf_addf(b, "%zu", va_arg(*ap, size_t));
+	else if (!strcmp(spec, "%zd"))
+		hvt_buf_addf(b, "%zd", va_arg(*ap, ssize_t));
+	else
+		goto bad;
+	return 0;
+bad:
+	return hvt_err_set(err, -EINVAL, "conversion '%.*s' is not one a JSON format takes",
+			   (int)convlen, conv);
+}
+
+struct json_object *hvt_json_vbuild(struct hvt_err *err, const char *fmt, va_list ap)
+{
+	struct hvt_buf b = HVT_BUF_INIT;
+	struct json_object *obj = NULL;
+	const char *p = fmt;
+	va_list aq;
+
+	va_copy(aq, ap);
+	while (*p) {
+		const char *start = p;
+		size_t n;
+
+		if (*p != '%') {
+			n = strcspn(p, "%");
+			hvt_buf_add(&b, p, n);
+			p += n;
+			continue;
+		}
+		if (p[1] == '%') {
+			hvt_buf_add(&b, "%", 1);
+			p += 2;
+			continue;
+		}
+		p++;
+		p += strspn(p, "hlzjt");
+		if (!*p) {
+			hvt_err_set(err, -EINVAL, "format '%s' ends inside a conversion", fmt);
+			goto out;
+		}
+		p++;
+		/* '%s' in quotes would become a string inside a string */
+		if (start > fmt && (start[-1] == '\'' || start[-1] == '"') &&
+		    (*p == '\'' || *p == '"')) {
+			hvt_err_set(err, -EINVAL, "format '%s' quotes a conversion: %%s "
+				    "becomes a quoted string by itself", fmt);
+			goto out;
+		}
+		if (build_one(&b, start, (size_t)(p - start), &aq, err))
+			goto out;
+	}
+	hvt_buf_add(&b, "", 1);
+	obj = hvt_json_parse(b.p, err);
+out:
+	va_end(aq);
+	hvt_buf_release(&b);
+	return obj;
+}
+
+struct json_object *hvt_json_build(struct hvt_err *err, const char *fmt, ...)
 {
 	struct json_object *obj;
 	va_list ap;
-	char *text;
 
 	va_start(ap, fmt);
-	text = hvt_vasprintf(fmt, ap);
+	obj = hvt_json_vbuild(err, fmt, ap);
 	va_end(ap);
-	obj = hvt_json_parse(text, err);
-	free(text);
 	return obj;
 }
 

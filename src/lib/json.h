@@ -7,6 +7,7 @@
 #define HVT_JSON_H
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,9 +21,21 @@
  * other than whitespace are an error. Nesting is limited to 64 levels.
  */
 struct json_object *hvt_json_parse(const char *text, struct hvt_err *err);
-/* printf into a JSON text, then parse it. */
-struct json_object *hvt_json_parsef(struct hvt_err *err, const char *fmt, ...)
+/*
+ * Build a JSON value from a JSON text with printf-style conversions, as
+ * libqtest's qtest_qmp() does: %s becomes a JSON string, quoted and
+ * escaped (NULL: null), so that a path or an id cannot break the text;
+ * %d %i %u %ld %lu %lld %llu %zu %zd an integer; %f %g %e a finite number;
+ * %p a struct json_object *, whose reference the call takes over; %% a
+ * '%'. Any other conversion, or a conversion written inside quotes
+ * ('%s'), is an error. Returns a new reference, or NULL with err set
+ * (-EINVAL).
+ *   hvt_json_build(err, "{'id': %s, 'size': %llu}", id, size)
+ */
+struct json_object *hvt_json_build(struct hvt_err *err, const char *fmt, ...)
 	HVT_PRINTF(2, 3);
+struct json_object *hvt_json_vbuild(struct hvt_err *err, const char *fmt, va_list ap)
+	HVT_PRINTF(2, 0);
 
 /*
  * Compact serialisation ('/' is not escaped); the string lives as long as

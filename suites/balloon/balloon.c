@@ -34,6 +34,7 @@ struct bt {
 	bool compare_ram;	/* compare guest RAM after each migration */
 	const char *hotplug_addr;
 	const char *cpu;	/* -cpu model, NULL: vm's default */
+	char dev_path[160];	/* QOM path of the balloon device */
 
 	/* state */
 	bool has_balloon;
@@ -92,7 +93,7 @@ static struct hvt_vm *new_vm(struct bt *b, bool balloon, bool incoming, const ch
 			     struct hvt_err *err)
 {
 	const char *devs[3] = { NULL, NULL, NULL };
-	const char *base = getenv("HVT_WORKDIR");
+	const char *base = b->c->workdir;
 	struct hvt_buf spec = HVT_BUF_INIT;
 	struct hvt_vm_config cfg;
 	char name[16], *wd = NULL;
@@ -138,9 +139,8 @@ static struct hvt_vm *new_vm(struct bt *b, bool balloon, bool incoming, const ch
 static int set_polling(struct bt *b, long long interval, struct hvt_err *err)
 {
 	return hvt_vm_qmp(b->vm, NULL, err, "qom-set",
-			  "{'path': '/machine/peripheral/%s', "
-			  "'property': 'guest-stats-polling-interval', 'value': %lld}",
-			  b->dev_id, interval);
+			  "{'path': %s, 'property': 'guest-stats-polling-interval', "
+			  "'value': %lld}", b->dev_path, interval);
 }
 
 /* The balloon's size as QEMU sees it ("actual"), in bytes. */
@@ -483,7 +483,7 @@ static bool unplug(struct bt *b, const char *label)
 	char name[128];
 	int rc;
 
-	rc = hvt_vm_qmp(b->vm, NULL, &err, "device_del", "{'id': '%s'}", b->dev_id);
+	rc = hvt_vm_qmp(b->vm, NULL, &err, "device_del", "{'id': %s}", b->dev_id);
 	if (!rc)
 		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(b->vm), "DEVICE_DELETED", deleted_is,
 					(void *)b->dev_id, b->bal_ms, &ev, &err);
@@ -510,11 +510,11 @@ static bool plug(struct bt *b, const char *label)
 	int rc;
 
 	rc = hvt_vm_qmp(b->vm, NULL, &err, "device_add",
-			"{'driver': 'virtio-balloon-pci', 'id': '%s', 'addr': '%s'%s%s%s}",
-			b->dev_id, b->hotplug_addr,
-			b->disable_legacy ? ", 'disable-legacy': 'on'" : "",
-			b->deflate_on_oom ? ", 'deflate-on-oom': true" : "",
-			b->free_page_reporting ? ", 'free-page-reporting': true" : "");
+			"{'driver': 'virtio-balloon-pci', 'id': %s, 'addr': %s, "
+			"'disable-legacy': %s, 'deflate-on-oom': %p, 'free-page-reporting': %p}",
+			b->dev_id, b->hotplug_addr, b->disable_legacy ? "on" : "auto",
+			(void *)json_object_new_boolean(b->deflate_on_oom),
+			(void *)json_object_new_boolean(b->free_page_reporting));
 	snprintf(name, sizeof(name), "%s: device_add", label);
 	if (!check_rc(b, name, rc, &err, "accepted"))
 		return false;
@@ -631,7 +631,7 @@ static bool shutdown_guest(struct bt *b, const char *label)
 static int compare_ram(struct bt *b, const char *label, struct hvt_vm *dst,
 		       struct hvt_err *err)
 {
-	const char *dir = getenv("HVT_WORKDIR");
+	const char *dir = b->c->workdir;
 	uint64_t first[8];
 	long n = 0;
 	char name[128], at[8 * 20 + 1] = "";
@@ -734,8 +734,7 @@ static const char *const stat_keys[] = {
 static int get_stats(struct bt *b, struct json_object **st, struct hvt_err *err)
 {
 	return hvt_vm_qmp(b->vm, st, err, "qom-get",
-			  "{'path': '/machine/peripheral/%s', 'property': 'guest-stats'}",
-			  b->dev_id);
+			  "{'path': %s, 'property': 'guest-stats'}", b->dev_path);
 }
 
 /* Poll guest-stats until last-update passes `after` (epoch seconds). */
@@ -885,8 +884,8 @@ static int get_interval(struct bt *b, long long *v, struct hvt_err *err)
 {
 	struct json_object *ret = NULL;
 	int rc = hvt_vm_qmp(b->vm, &ret, err, "qom-get",
-			    "{'path': '/machine/peripheral/%s', "
-			    "'property': 'guest-stats-polling-interval'}", b->dev_id);
+			    "{'path': %s, 'property': 'guest-stats-polling-interval'}",
+			    b->dev_path);
 
 	if (!rc)
 		*v = json_object_get_int64(ret);
@@ -1005,12 +1004,12 @@ static void sc_below_min(struct bt *b)
 }
 
 /* A balloon command that must be refused, leaving the balloon where it is. */
-static void expect_refused(struct bt *b, const char *label, const char *args)
+static void expect_refused(struct bt *b, const char *label, struct json_object *value)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	long long actual = -1;
 	char name[128];
-	int rc = hvt_vm_qmp(b->vm, NULL, &err, "balloon", "%s", args);
+	int rc = hvt_vm_qmp(b->vm, NULL, &err, "balloon", "{'value': %p}", (void *)value);
 
 	snprintf(name, sizeof(name), "%s: refused", label);
 	hvt_case_check(b->c, name, rc == -EREMOTEIO, "%s%s%s", rc ? err.cls : "accepted",
@@ -1025,10 +1024,10 @@ static void sc_illegal(struct bt *b)
 {
 	if (!balloon_set(b, "evict", evict_target(b), evict_target(b)))
 		return;
-	expect_refused(b, "zero", "{'value': 0}");
-	expect_refused(b, "negative", "{'value': -1048576}");
-	expect_refused(b, "non-numeric", "{'value': 'lots'}");
-	expect_refused(b, "fraction", "{'value': 0.5}");
+	expect_refused(b, "zero", json_object_new_int(0));
+	expect_refused(b, "negative", json_object_new_int(-1048576));
+	expect_refused(b, "non-numeric", json_object_new_string("lots"));
+	expect_refused(b, "fraction", json_object_new_double(0.5));
 	/* QEMU clamps a target above the machine's RAM to the RAM size */
 	balloon_set(b, "absurdly large (clamped)", 1LL << 42, b->mem);
 }
@@ -1527,7 +1526,7 @@ static void sc_chaos(struct bt *b)
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_buf log = HVT_BUF_INIT;
 	uint64_t s;
-	const char *base = getenv("HVT_WORKDIR");
+	const char *base = b->c->workdir;
 
 	if (hvt_case_param_int(b->c, "chaos_seed", 0, &seed, &err) ||
 	    hvt_case_param_int(b->c, "chaos_steps", 10, &steps, &err)) {
@@ -1665,6 +1664,7 @@ static int read_params(struct bt *b, struct hvt_err *err)
 
 	b->scenario = hvt_case_param(c, "scenario", "evict");
 	b->dev_id = hvt_case_param(c, "balloon_id", "balloon0");
+	snprintf(b->dev_path, sizeof(b->dev_path), "/machine/peripheral/%s", b->dev_id);
 	b->hotplug_addr = hvt_case_param(c, "hotplug_addr", "0x6");
 	b->cpu = hvt_case_param(c, "cpu", NULL);
 	if (hvt_case_param_int(c, "mem", 512, &b->mem, err) ||

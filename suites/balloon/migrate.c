@@ -56,10 +56,10 @@ int hvt_migrate_run(struct hvt_vm *src, struct hvt_vm *dst, bool paused, const c
 			 "{'capabilities': [{'capability': 'events', 'state': true}]}");
 	if (ret)
 		goto out;
-	ret = hvt_vm_qmp(dst, NULL, err, "migrate-incoming", "{'uri': '%s'}", uri);
+	ret = hvt_vm_qmp(dst, NULL, err, "migrate-incoming", "{'uri': %s}", uri);
 	if (ret)
 		goto out;
-	ret = hvt_vm_qmp(src, NULL, err, "migrate", "{'uri': '%s'}", uri);
+	ret = hvt_vm_qmp(src, NULL, err, "migrate", "{'uri': %s}", uri);
 	if (ret)
 		goto out;
 	ret = hvt_qmp_event_wait(hvt_vm_qmp_client(src), "MIGRATION", migration_done, NULL,
@@ -99,7 +99,7 @@ out:
 static int save_ram(struct hvt_vm *vm, uint64_t bytes, const char *path, struct hvt_err *err)
 {
 	int ret = hvt_vm_qmp(vm, NULL, err, "pmemsave",
-			     "{'val': 0, 'size': %llu, 'filename': '%s'}",
+			     "{'val': 0, 'size': %llu, 'filename': %s}",
 			     (unsigned long long)bytes, path);
 
 	return ret ? hvt_err_prefix(err, "pmemsave %s", path) : 0;

@@ -154,7 +154,7 @@ static int64_t guest_free(struct balloon *b, struct hvt_err *err)
 	int64_t v;
 
 	if (hvt_qmp_executef(b->qmp, &ret, 5000, err, "qom-get",
-			     "{\"path\": \"%s\", \"property\": \"guest-stats\"}", BALLOON_PATH))
+			     "{'path': %s, 'property': 'guest-stats'}", BALLOON_PATH))
 		return -1;
 	v = hvt_json_get_int(ret, "stats.stat-free-memory", -1);
 	json_object_put(ret);
@@ -211,8 +211,8 @@ static void check_stats(struct hvt_case *c, struct balloon *b)
 	if (!send_stats(c, b, "stats-first", 77ull << 20, &head))
 		return;
 	if (hvt_qmp_executef(b->qmp, NULL, 5000, &err, "qom-set",
-			     "{\"path\": \"%s\", \"property\": \"guest-stats-polling-interval\","
-			     " \"value\": 1}", BALLOON_PATH)) {
+			     "{'path': %s, 'property': 'guest-stats-polling-interval', "
+			     "'value': 1}", BALLOON_PATH)) {
 		hvt_case_check(c, "stats-request", false, "%s", err.msg);
 		return;
 	}

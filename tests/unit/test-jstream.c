@@ -374,15 +374,50 @@ static void test_json_parse(void **state)
 	assert_null(hvt_json_parse("{\"a\": ", &err));
 	assert_non_null(strstr(err.msg, "offset"));
 
-	obj = hvt_json_parsef(&err, "{'path': %s, 'n': %d}", "\"/a/b\"", 3);
-	assert_non_null(obj);
-	assert_string_equal(hvt_json_str(obj), "{\"path\":\"/a/b\",\"n\":3}");
-	json_object_put(obj);
 
 	q = hvt_json_quote("a\"b\\c/d\n");
 	assert_string_equal(q, "\"a\\\"b\\\\c/d\\n\"");
 	free(q);
 	assert_string_equal(hvt_json_str(NULL), "null");
+}
+
+/* %s is a quoted string whatever it holds: quotes, backslashes, newlines. */
+static void test_json_build(void **state)
+{
+	static const char *const nasty[] = {
+		"/tmp/it's here", "say \"hi\"", "back\\slash", "new\nline", "'}, 'x': {'",
+		"", "\x01\x1f", "caf\xc3\xa9",
+	};
+	const char *volatile none = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *obj;
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(nasty); i++) {
+		obj = hvt_json_build(&err, "{'path': %s, 'n': %d}", nasty[i], 3);
+		if (!obj)
+			fail_msg("%s: %s", nasty[i], err.msg);
+		assert_string_equal(hvt_json_get_str(obj, "path"), nasty[i]);
+		assert_int_equal(hvt_json_get_int(obj, "n", -1), 3);
+		assert_int_equal(json_object_object_length(obj), 2);
+		json_object_put(obj);
+	}
+	obj = hvt_json_build(&err, "{'a': %s, 'u': %llu, 'z': %zu, 'l': %ld, 'd': %g, 'p': %p, "
+			     "'pct': '100%%'}", none, 18446744073709551615ULL, (size_t)7, -5L,
+			     0.25, (void *)json_object_new_boolean(1));
+	assert_non_null(obj);
+	assert_string_equal(hvt_json_str(obj), "{\"a\":null,\"u\":18446744073709551615,"
+			    "\"z\":7,\"l\":-5,\"d\":0.25,\"p\":true,\"pct\":\"100%\"}");
+	json_object_put(obj);
+
+	/* mistakes are errors, never a silently different value */
+	assert_null(hvt_json_build(&err, "{'id': '%s'}", "x"));
+	assert_int_equal(err.code, -EINVAL);
+	assert_non_null(strstr(err.msg, "quotes a conversion"));
+	assert_null(hvt_json_build(&err, "{'id': %x}", 10u));
+	assert_non_null(strstr(err.msg, "'%x'"));
+	assert_null(hvt_json_build(&err, "{'v': %f}", 1.0 / 0.0));
+	assert_null(hvt_json_build(&err, "{'v': %d", 1));
+	assert_int_equal(err.code, -EINVAL);
 }
 
 int main(void)
@@ -402,6 +437,7 @@ int main(void)
 		T("/jstream/error/oversized-string", test_oversized_string),
 		T("/jstream/error/depth", test_depth),
 		T("/json/parse", test_json_parse),
+		T("/json/build", test_json_build),
 	};
 
 	return cmocka_run_group_tests_name("jstream", tests, NULL, NULL);
