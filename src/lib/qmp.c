@@ -263,13 +263,10 @@ int hvt_qmp_executef(struct hvt_qmp *qmp, struct json_object **ret, int timeout_
 
 	if (args_fmt) {
 		va_list ap;
-		char *text;
 
 		va_start(ap, args_fmt);
-		text = hvt_vasprintf(args_fmt, ap);
+		args = hvt_json_vbuild(err, args_fmt, ap);
 		va_end(ap);
-		args = hvt_json_parse(text, err);
-		free(text);
 		if (!args) {
 			if (ret)
 				*ret = NULL;
@@ -352,12 +349,11 @@ void hvt_qmp_event_clear(struct hvt_qmp *qmp)
 		hvt_qmp_event_free(ev);
 }
 
-struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_path,
-				struct hvt_err *err)
+/* A client on fd (which it owns from now on) that has not read the greeting yet. */
+static struct hvt_qmp *client_new(int fd, const char *transcript_path, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
 	struct hvt_qmp *qmp = hvt_zalloc(sizeof(*qmp));
-	int flags, r;
+	int flags;
 
 	qmp->fd = fd;
 	qmp->tfd = -1;
@@ -380,11 +376,73 @@ struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_p
 			goto err_free;
 		}
 	}
+	return qmp;
+
+err_free:
+	hvt_qmp_free(qmp);
+	return NULL;
+}
+
+/* "250 ms", "2 s", "1.5 s" */
+static const char *duration(char *buf, size_t len, int ms)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%d ms", ms);
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%d s", ms / 1000);
+	else
+		snprintf(buf, len, "%.1f s", ms / 1000.0);
+	return buf;
+}
+
+/*
+ * Say why no greeting came within timeout_ms. QEMU serves one client per
+ * QMP monitor at a time: a second client connects (the kernel queues it)
+ * but is accepted, and greeted, only once the first has gone. With the
+ * socket's path the kernel can tell which case this is.
+ */
+static int no_greeting(struct hvt_qmp *qmp, const char *path, int timeout_ms,
+		       struct hvt_err *err)
+{
+	struct hvt_sock_unix_state st;
+	char t[32];
+
+	duration(t, sizeof(t), timeout_ms);
+	if (!path || hvt_sock_unix_state(qmp->fd, path, &st, NULL))
+		return hvt_err_set(err, -ETIMEDOUT,
+				   "no QMP greeting within %s: is another client connected to "
+				   "this monitor? QEMU serves one client at a time", t);
+	if (st.accepted)
+		return hvt_err_set(err, -ETIMEDOUT,
+				   "no QMP greeting within %s, although QEMU accepted the "
+				   "connection: is this a QMP monitor socket?", t);
+	if (st.served) {
+		hvt_err_set(err, -ETIMEDOUT,
+			    "no QMP greeting within %s: another client is connected to this "
+			    "monitor, and QEMU serves one client at a time", t);
+		if (st.waiting)
+			hvt_err_append(err, " (%d more waiting besides this one)", st.waiting);
+		return -ETIMEDOUT;
+	}
+	return hvt_err_set(err, -ETIMEDOUT,
+			   "no QMP greeting within %s: QEMU has not accepted the connection, and "
+			   "no other client is connected to this monitor: is QEMU stopped or hung?",
+			   t);
+}
+
+/*
+ * Read the greeting and negotiate capabilities, all by deadline. path
+ * (NULL: unknown) helps to explain a missing greeting. Frees qmp on error.
+ */
+static struct hvt_qmp *handshake(struct hvt_qmp *qmp, const char *path, int64_t deadline,
+				 int timeout_ms, struct hvt_err *err)
+{
+	int r = 0;
 
 	while (!qmp->have_greeting) {
 		r = fill(qmp, 0, NULL, deadline, err);
 		if (r == -ETIMEDOUT && !qmp->have_greeting) {
-			hvt_err_set(err, r, "no QMP greeting within %d ms", timeout_ms);
+			no_greeting(qmp, path, timeout_ms, err);
 			goto err_free;
 		}
 		if (r && !qmp->have_greeting)
@@ -403,22 +461,45 @@ err_free:
 	return NULL;
 }
 
-struct hvt_qmp *hvt_qmp_connect(const char *path, int timeout_ms, const char *transcript_path,
+struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_path,
 				struct hvt_err *err)
 {
 	int64_t deadline = deadline_after(timeout_ms);
+	struct hvt_qmp *qmp = client_new(fd, transcript_path, err);
+
+	return qmp ? handshake(qmp, NULL, deadline, timeout_ms, err) : NULL;
+}
+
+/* One deadline for connecting, the greeting and capabilities negotiation. */
+static struct hvt_qmp *connect_path(const char *path, enum hvt_sock_wait wait, int timeout_ms,
+				    const char *transcript_path, struct hvt_err *err)
+{
+	int64_t deadline = deadline_after(timeout_ms);
 	struct hvt_qmp *qmp;
-	int fd = hvt_sock_connect_unix(path, timeout_ms, err);
+	int fd = hvt_sock_connect(path, wait, timeout_ms, err);
 
 	if (fd < 0) {
 		hvt_err_prefix(err, "QMP");
 		return NULL;
 	}
-	qmp = hvt_qmp_open_fd(fd, timeout_ms < 0 ? -1 : hvt_ms_left(deadline),
-			      transcript_path, err);
+	qmp = client_new(fd, transcript_path, err);
+	if (qmp)
+		qmp = handshake(qmp, path, deadline, timeout_ms, err);
 	if (!qmp)
 		hvt_err_prefix(err, "%s", path);
 	return qmp;
+}
+
+struct hvt_qmp *hvt_qmp_connect(const char *path, int timeout_ms, const char *transcript_path,
+				struct hvt_err *err)
+{
+	return connect_path(path, HVT_SOCK_STARTING, timeout_ms, transcript_path, err);
+}
+
+struct hvt_qmp *hvt_qmp_attach(const char *path, int timeout_ms, const char *transcript_path,
+			       struct hvt_err *err)
+{
+	return connect_path(path, HVT_SOCK_LISTENING, timeout_ms, transcript_path, err);
 }
 
 void hvt_qmp_free(struct hvt_qmp *qmp)

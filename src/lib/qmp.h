@@ -25,17 +25,27 @@ struct hvt_qmp_event {
  */
 
 /*
- * Connect to the QMP unix socket at path, retrying until it exists and
- * accepts or timeout_ms passes, read the greeting and negotiate
- * capabilities (all within timeout_ms). -ENAMETOOLONG if path does not
- * fit a unix socket address.
+ * Connect to the QMP unix socket at path of a QEMU that has just been
+ * started, retrying until the socket exists and accepts or timeout_ms
+ * passes, read the greeting and negotiate capabilities: one deadline for
+ * all of it. -ENAMETOOLONG if path does not fit a unix socket address;
+ * -ETIMEDOUT with the reason when no greeting comes (QEMU serves one
+ * client per monitor at a time: err says whether another client holds it).
  * transcript: file to append every message to (NULL: none), one line per
  * message, "<UTC time> -> <JSON>" for sent and "<UTC time> <- <JSON>" for
  * received ones, each written at once (unbuffered), so that it survives
- * a crash. Returns NULL with err set on failure.
+ * a crash. Returns NULL with err set on failure; err->msg names path.
  */
 struct hvt_qmp *hvt_qmp_connect(const char *path, int timeout_ms,
 				const char *transcript, struct hvt_err *err);
+/*
+ * The same for the monitor of a QEMU that is already running (a socket a
+ * user named): a path that does not exist or is not a socket fails at
+ * once (-ENOENT, -ENOTSOCK), and so does one nothing listens on
+ * (-ECONNREFUSED, after a grace of a fraction of a second).
+ */
+struct hvt_qmp *hvt_qmp_attach(const char *path, int timeout_ms, const char *transcript,
+			       struct hvt_err *err);
 /* The same over an already connected fd, which the client then owns. */
 struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript,
 				struct hvt_err *err);
@@ -63,7 +73,10 @@ void hvt_qmp_set_max_msg(struct hvt_qmp *qmp, size_t max);
  */
 int hvt_qmp_execute(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
 		    struct json_object **ret, int timeout_ms, struct hvt_err *err);
-/* The same with args given as a printf-style JSON text (NULL: none). */
+/*
+ * The same with args built by hvt_json_build() from args_fmt (NULL: none):
+ * %s becomes a quoted JSON string. A format that does not build is -EINVAL.
+ */
 int hvt_qmp_executef(struct hvt_qmp *qmp, struct json_object **ret, int timeout_ms,
 		     struct hvt_err *err, const char *cmd, const char *args_fmt, ...)
 	HVT_PRINTF(6, 7);

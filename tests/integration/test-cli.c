@@ -93,6 +93,13 @@ static void test_qmp_command(void **state)
 		assert_non_null(qemu);
 	}
 	{
+		/* hvtest qmp fails at once on a missing socket: wait until QEMU made it. */
+		struct hvt_qmp *qmp = hvt_qmp_connect(sock, 30000, NULL, &err);
+
+		itest_ok(qmp ? 0 : err.code, &err);
+		hvt_qmp_free(qmp);
+	}
+	{
 		const char *argv[] = { itest_hvtest(), "qmp", sock, "query-status", NULL };
 
 		rc = itest_run(argv, NULL, 30000, &out);
@@ -157,6 +164,213 @@ static void test_doctor_reports_missing_guest(void **state)
 	free(out);
 }
 
+/* A QEMU with only a QMP monitor at <dir>/qmp.sock, ready for clients. */
+static struct hvt_proc *qmp_qemu_start(const char *dir, char **sock)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *qmparg;
+	struct hvt_proc *qemu;
+	struct hvt_qmp *qmp;
+
+	*sock = hvt_asprintf("%s/qmp.sock", dir);
+	qmparg = hvt_asprintf("unix:%s,server=on,wait=off", *sock);
+	{
+		const char *argv[] = { hvt_qemu_binary(), "-machine", "none", "-nodefaults",
+				       "-display", "none", "-qmp", qmparg, NULL };
+		struct hvt_proc_opts o = { .argv = argv };
+
+		qemu = hvt_proc_spawn(&o, &err);
+	}
+	free(qmparg);
+	if (!qemu)
+		fail_msg("%s", err.msg);
+	/* Just started: this connect waits for the socket, hvtest qmp does not. */
+	qmp = hvt_qmp_connect(*sock, 30000, NULL, &err);
+	if (!qmp)
+		fail_msg("%s", err.msg);
+	hvt_qmp_free(qmp);
+	return qemu;
+}
+
+static size_t count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A socket that is not there fails at once, and says so once. */
+static void test_qmp_missing_socket(void **state)
+{
+	char dir[] = "/tmp/hvt-cliqmp-XXXXXX", *sock, *out = NULL;
+	int64_t t0, took;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	sock = hvt_asprintf("%s/no-such.sock", dir);
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", sock, "query-status", NULL };
+
+		t0 = hvt_now_ms();
+		rc = itest_run(argv, NULL, 30000, &out);
+		took = hvt_now_ms() - t0;
+	}
+	if (rc != 1 || took > 1000 || !strstr(out, "No such file") || count_str(out, sock) != 1)
+		fail_msg("missing socket: exit %d after %lld ms (want 1, at once, path once):\n%s",
+			 rc, (long long)took, out);
+	free(out);
+	/* Not a socket at all: as fast, and named. */
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", dir, "query-status", NULL };
+
+		t0 = hvt_now_ms();
+		rc = itest_run(argv, NULL, 30000, &out);
+		took = hvt_now_ms() - t0;
+	}
+	if (rc != 1 || took > 1000 || !strstr(out, "not a socket") || count_str(out, dir) != 1)
+		fail_msg("directory as socket: exit %d after %lld ms:\n%s", rc, (long long)took,
+			 out);
+	free(out);
+	free(sock);
+	hvt_rm_rf(dir);
+}
+
+/* --timeout bounds connecting and the greeting; a held monitor is named as the cause. */
+static void test_qmp_busy_monitor(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char dir[] = "/tmp/hvt-cliqmp-XXXXXX", *sock, *out = NULL;
+	struct hvt_proc *qemu;
+	struct hvt_qmp *holder;
+	int64_t t0, took;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	qemu = qmp_qemu_start(dir, &sock);
+	/* Another client holds the monitor: QEMU serves one at a time. */
+	holder = hvt_qmp_connect(sock, 10000, NULL, &err);
+	itest_ok(holder ? 0 : err.code, &err);
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", "--timeout", "1", sock,
+				       "query-status", NULL };
+
+		t0 = hvt_now_ms();
+		rc = itest_run(argv, NULL, 30000, &out);
+		took = hvt_now_ms() - t0;
+	}
+	if (rc != 1 || took < 900 || took > 3000 || !strstr(out, "no QMP greeting within 1 s") ||
+	    !strstr(out, "another client") || count_str(out, sock) != 1)
+		fail_msg("held monitor, --timeout 1: exit %d after %lld ms:\n%s", rc,
+			 (long long)took, out);
+	free(out);
+	/* Once the other client has gone, the same command works. */
+	hvt_qmp_free(holder);
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", "--timeout", "10", sock,
+				       "query-status", NULL };
+
+		rc = itest_run(argv, NULL, 30000, &out);
+	}
+	if (rc != 0 || !strstr(out, "\"status\""))
+		fail_msg("after the other client left: exit %d:\n%s", rc, out);
+	free(out);
+	hvt_proc_free(qemu);
+	hvt_rm_rf(dir);
+	free(sock);
+}
+
+/* Empty results on one line, others pretty-printed; errors name things once. */
+static void test_qmp_output(void **state)
+{
+	char dir[] = "/tmp/hvt-cliqmp-XXXXXX", *sock, *out = NULL;
+	struct hvt_proc *qemu;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	qemu = qmp_qemu_start(dir, &sock);
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", sock, "query-name", NULL };
+
+		rc = itest_run(argv, NULL, 30000, &out);
+		if (rc != 0 || strcmp(out, "{}\n"))
+			fail_msg("query-name: exit %d, want \"{}\\n\":\n%s", rc, out);
+		free(out);
+	}
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", sock, "query-status", NULL };
+
+		rc = itest_run(argv, NULL, 30000, &out);
+		if (rc != 0 || strncmp(out, "{\n  \"status\": ", 14))
+			fail_msg("query-status: exit %d, want it pretty-printed:\n%s", rc, out);
+		free(out);
+	}
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", sock, "hvt-nope", NULL };
+
+		rc = itest_run(argv, NULL, 30000, &out);
+		/* QEMU's own text names it once more: "The command hvt-nope has not..." */
+		if (rc != 1 || count_str(out, "hvt-nope") != 2 || !strstr(out, "CommandNotFound"))
+			fail_msg("unknown command: exit %d:\n%s", rc, out);
+		free(out);
+	}
+	{
+		const char *argv[] = { itest_hvtest(), "qmp", sock, "qom-get",
+				       "{\"path\": \"/hvt-nope\", \"property\": \"x\"}", NULL };
+
+		rc = itest_run(argv, NULL, 30000, &out);
+		if (rc != 1 || count_str(out, "qom-get") != 1 || count_str(out, sock) != 0)
+			fail_msg("QMP error: exit %d:\n%s", rc, out);
+		free(out);
+	}
+	hvt_proc_free(qemu);
+	hvt_rm_rf(dir);
+	free(sock);
+}
+
+/* GNU option permutation: options after the operands; "--" ends options. */
+static void test_qmp_options_anywhere(void **state)
+{
+	static const char *const ok[][6] = {
+		{ "qmp", "SOCK", "query-status", "--timeout", "5" },
+		{ "qmp", "SOCK", "qom-list", "{\"path\": \"/machine\"}", "--events" },
+		{ "qmp", "--timeout", "5", "--", "SOCK", "query-status" },
+		{ "qmp", "SOCK", "--timeout=5", "qom-list", "--", "{\"path\": \"/\"}" },
+	};
+	char dir[] = "/tmp/hvt-cliqmp-XXXXXX", *sock, *out = NULL;
+	struct hvt_proc *qemu;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	qemu = qmp_qemu_start(dir, &sock);
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(ok); i++) {
+		const char *argv[8] = { itest_hvtest() };
+
+		for (size_t j = 0; j < HVT_ARRAY_SIZE(ok[i]) && ok[i][j]; j++)
+			argv[j + 1] = strcmp(ok[i][j], "SOCK") ? ok[i][j] : sock;
+		rc = itest_run(argv, NULL, 30000, &out);
+		if (rc != 0)
+			fail_msg("%s %s %s %s %s: exit %d:\n%s", ok[i][0], ok[i][1], ok[i][2],
+				 ok[i][3], ok[i][4] ? ok[i][4] : "", rc, out);
+		free(out);
+	}
+	{
+		/* After "--" an option is an operand: here a JSON-ARGS that does not parse. */
+		const char *argv[] = { itest_hvtest(), "qmp", sock, "query-status", "--",
+				       "--timeout", NULL };
+
+		rc = itest_run(argv, NULL, 30000, &out);
+		if (rc != 2 || !strstr(out, "JSON-ARGS"))
+			fail_msg("'--' then '--timeout': exit %d, want a usage error:\n%s", rc,
+				 out);
+		free(out);
+	}
+	hvt_proc_free(qemu);
+	hvt_rm_rf(dir);
+	free(sock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +380,10 @@ int main(void)
 		cmocka_unit_test(test_qmp_command),
 		cmocka_unit_test(test_doctor),
 		cmocka_unit_test(test_doctor_reports_missing_guest),
+		cmocka_unit_test(test_qmp_missing_socket),
+		cmocka_unit_test(test_qmp_busy_monitor),
+		cmocka_unit_test(test_qmp_output),
+		cmocka_unit_test(test_qmp_options_anywhere),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, group_setup, NULL);

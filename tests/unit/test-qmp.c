@@ -10,12 +10,18 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "fakepeer.h"
 #include "qmp.h"
+#include "sock.h"
 
 #define T(path, fn) { path, fn, NULL, NULL, NULL }
 
@@ -75,7 +81,7 @@ static void test_greeting(void **state)
 	assert_string_equal(hvt_json_get_str(ret, "status"), "running");
 	json_object_put(ret);
 	assert_int_equal(hvt_qmp_executef(qmp, &ret, 2000, &err, "device_del", "{'id': %s}",
-					  "\"net0\""), 0);
+					  "net0"), 0);
 	assert_non_null(ret);
 	assert_int_equal(json_object_object_length(ret), 0);
 	json_object_put(ret);
@@ -498,6 +504,349 @@ static void test_connect_errors(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/hvt-qmp.sock"));
 }
 
+/* A unix socket bound at path; listening with backlog unless backlog < 0. */
+static int bound_at(const char *path, int backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (backlog >= 0)
+		assert_int_equal(listen(fd, backlog), 0);
+	return fd;
+}
+
+/* A plain connection to path (non-blocking); -errno when refused. */
+static int plain_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static size_t count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Whether the kernel answers hvt_sock_unix_state() (it needs unix_diag). */
+static bool sock_diag_works(void)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_sock_unix_state st;
+	int lfd, fd, r;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/probe.sock", dir);
+	lfd = bound_at(path, 1);
+	fd = plain_connect(path);
+	assert_true(fd >= 0);
+	r = hvt_sock_unix_state(fd, path, &st, NULL);
+	close(fd);
+	close(lfd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+	return r == 0;
+}
+
+static void test_attach_missing(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	int64_t t0;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/missing.sock", dir);
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_attach(path, 5000, NULL, &err));
+	/* At once, not after the timeout: nothing will create it. */
+	assert_true(hvt_now_ms() - t0 < 1000);
+	assert_int_equal(err.code, -ENOENT);
+	assert_int_equal(count_str(err.msg, path), 1);
+	assert_non_null(strstr(err.msg, "No such file"));
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+static void test_attach_not_a_socket(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	int64_t t0;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/file", dir);
+	assert_int_equal(hvt_file_write(path, "x", 1, NULL), 0);
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_attach(path, 5000, NULL, &err));
+	assert_int_equal(err.code, -ENOTSOCK);
+	assert_non_null(strstr(err.msg, "a regular file, not a socket"));
+	assert_int_equal(count_str(err.msg, path), 1);
+	assert_null(hvt_qmp_attach(dir, 5000, NULL, &err));
+	assert_int_equal(err.code, -ENOTSOCK);
+	assert_non_null(strstr(err.msg, "a directory, not a socket"));
+	assert_true(hvt_now_ms() - t0 < 1000);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+static void test_attach_refused(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	int64_t t0;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/stale.sock", dir);
+	/* What a QEMU that has exited leaves behind: a socket nobody listens on. */
+	close(bound_at(path, -1));
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_attach(path, 5000, NULL, &err));
+	assert_true(hvt_now_ms() - t0 < 1500);
+	assert_int_equal(err.code, -ECONNREFUSED);
+	assert_non_null(strstr(err.msg, "nothing listens"));
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+struct late_listener {
+	int fd;
+	int delay_ms;
+};
+
+static void *listen_late(void *opaque)
+{
+	struct late_listener *l = opaque;
+
+	(void)poll(NULL, 0, l->delay_ms);
+	assert_int_equal(listen(l->fd, 1), 0);
+	return NULL;
+}
+
+/* Bound but not listening yet, as a server between bind() and listen(). */
+static void test_attach_listen_grace(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct late_listener l = { .delay_ms = 30 };
+	pthread_t th;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/late.sock", dir);
+	l.fd = bound_at(path, -1);
+	assert_int_equal(pthread_create(&th, NULL, listen_late, &l), 0);
+	fd = hvt_sock_connect(path, HVT_SOCK_LISTENING, 5000, &err);
+	if (fd < 0)
+		fail_msg("%s", err.msg);
+	/* A blocking fd, as documented. */
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	pthread_join(th, NULL);
+	close(l.fd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+/* A server that accepts nobody: connect must not block past the deadline. */
+static void test_attach_queue_full(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	int lfd, queued[8], nq = 0, fd;
+	int64_t t0, took;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/full.sock", dir);
+	lfd = bound_at(path, 0);
+	while (nq < (int)HVT_ARRAY_SIZE(queued) && (fd = plain_connect(path)) >= 0)
+		queued[nq++] = fd;
+	assert_int_equal(fd, -EAGAIN);
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_attach(path, 300, NULL, &err));
+	took = hvt_now_ms() - t0;
+	assert_true(took >= 290 && took < 2000);
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "listen queue is full"));
+	while (nq)
+		close(queued[--nq]);
+	close(lfd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+/* QEMU's monitor serves one client: a second one connects but is not greeted. */
+static void test_attach_monitor_busy(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	int lfd, first, served;
+	int64_t t0, took;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/busy.sock", dir);
+	lfd = bound_at(path, 1);
+	first = plain_connect(path);
+	assert_true(first >= 0);
+	served = accept(lfd, NULL, NULL);
+	assert_true(served >= 0);
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_attach(path, 300, NULL, &err));
+	took = hvt_now_ms() - t0;
+	assert_true(took >= 290 && took < 2000);
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "no QMP greeting within 300 ms"));
+	assert_non_null(strstr(err.msg, "another client"));
+	assert_int_equal(count_str(err.msg, path), 1);
+	if (sock_diag_works())
+		assert_non_null(strstr(err.msg, "another client is connected to this monitor"));
+	close(served);
+	close(first);
+	close(lfd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+/* No other client, nobody accepts: a stopped or hung QEMU. */
+static void test_attach_not_accepted(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	int lfd;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/stopped.sock", dir);
+	if (!sock_diag_works()) {
+		print_message("sock_diag for unix sockets is not available\n");
+		skip();
+	}
+	lfd = bound_at(path, 4);
+	assert_null(hvt_qmp_attach(path, 200, NULL, &err));
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "QEMU has not accepted the connection"));
+	assert_null(strstr(err.msg, "another client is connected"));
+	close(lfd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+static void *accept_one(void *opaque)
+{
+	int *fd = opaque;
+
+	*fd = accept(*fd, NULL, NULL);
+	return NULL;
+}
+
+/* Accepted, but silent (a serial port, the agent): not a QMP monitor. */
+static void test_attach_silent(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	pthread_t th;
+	int lfd, fd;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/silent.sock", dir);
+	lfd = bound_at(path, 1);
+	fd = lfd;
+	assert_int_equal(pthread_create(&th, NULL, accept_one, &fd), 0);
+	assert_null(hvt_qmp_attach(path, 300, NULL, &err));
+	pthread_join(th, NULL);
+	assert_int_equal(err.code, -ETIMEDOUT);
+	if (sock_diag_works())
+		assert_non_null(strstr(err.msg, "although QEMU accepted the connection: is this "
+						"a QMP monitor socket?"));
+	close(fd);
+	close(lfd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+/* One deadline for connecting, the greeting and capabilities negotiation. */
+static void test_connect_one_deadline(void **state)
+{
+	static const struct fakepeer_step steps[] = {
+		S(100), W(GREETING), X("qmp_capabilities"), END, /* never answers */
+	};
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct fakepeer s;
+	int64_t t0, took;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/slow.sock", dir);
+	/* 100 ms to listen, 100 to greet, then no answer to qmp_capabilities. */
+	fakepeer_listen(&s, path, 100, steps);
+	t0 = hvt_now_ms();
+	assert_null(hvt_qmp_connect(path, 400, NULL, &err));
+	took = hvt_now_ms() - t0;
+	assert_int_equal(err.code, -ETIMEDOUT);
+	assert_true(took >= 390 && took < 550);
+	assert_non_null(strstr(err.msg, "capabilities"));
+	fakepeer_finish(&s);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
+/* The kernel's view: accepted or queued, and who else the server holds. */
+static void test_sock_unix_state(void **state)
+{
+	char dir[] = "/tmp/hvt-test-qmp-XXXXXX", *path;
+	struct hvt_sock_unix_state st;
+	struct hvt_err err = HVT_ERR_INIT;
+	int lfd, a, a_srv, me, me_srv, b;
+
+	assert_non_null(mkdtemp(dir));
+	path = hvt_asprintf("%s/state.sock", dir);
+	lfd = bound_at(path, 4);
+	a = plain_connect(path);
+	assert_true(a >= 0);
+	a_srv = accept(lfd, NULL, NULL);
+	assert_true(a_srv >= 0);
+	me = plain_connect(path);
+	b = plain_connect(path);
+	assert_true(me >= 0 && b >= 0);
+	if (hvt_sock_unix_state(me, path, &st, &err)) {
+		print_message("sock_diag for unix sockets is not available: %s\n", err.msg);
+		skip();
+	}
+	assert_false(st.accepted);
+	assert_int_equal(st.served, 1);
+	assert_int_equal(st.waiting, 1);
+	me_srv = accept(lfd, NULL, NULL); /* the queue's first: me */
+	assert_true(me_srv >= 0);
+	assert_int_equal(hvt_sock_unix_state(me, path, &st, &err), 0);
+	assert_true(st.accepted);
+	assert_int_equal(st.served, 1);
+	assert_int_equal(st.waiting, 1);
+	assert_int_equal(hvt_sock_unix_state(me, dir, &st, &err), -ENOTSOCK);
+	close(me_srv);
+	close(b);
+	close(me);
+	close(a_srv);
+	close(a);
+	close(lfd);
+	free(path);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +864,16 @@ int main(void)
 		T("/qmp/transcript", test_transcript),
 		T("/qmp/connect/retry", test_connect),
 		T("/qmp/connect/errors", test_connect_errors),
+		T("/qmp/connect/one-deadline", test_connect_one_deadline),
+		T("/qmp/attach/missing", test_attach_missing),
+		T("/qmp/attach/not-a-socket", test_attach_not_a_socket),
+		T("/qmp/attach/refused", test_attach_refused),
+		T("/qmp/attach/listen-grace", test_attach_listen_grace),
+		T("/qmp/attach/queue-full", test_attach_queue_full),
+		T("/qmp/attach/monitor-busy", test_attach_monitor_busy),
+		T("/qmp/attach/not-accepted", test_attach_not_accepted),
+		T("/qmp/attach/silent", test_attach_silent),
+		T("/sock/unix-state", test_sock_unix_state),
 	};
 
 	return cmocka_run_group_tests_name("qmp", tests, NULL, NULL);
