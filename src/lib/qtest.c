@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,12 +20,15 @@
 
 #include "accel.h"
 #include "base64.h"
+#include "env.h"
 #include "firmware.h"
 #include "proc.h"
 #include "qtest.h"
 #include "sock.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
+#define QUIT_TIMEOUT_MS 5000
+#define MAX_MEM_LEN (256u << 20)
 #define MAX_LINE (64u << 20)
 #define SNIPPET 60
 #define SMALL_BATCH 32768
@@ -52,7 +56,9 @@ struct hvt_qtest {
 	int fd;
 	struct hvt_proc *proc;
 	struct hvt_qmp *qmp;
-	char *tmpdir;		/* removed by free */
+	char *workdir;
+	bool own_workdir;	/* made by start: removed by free unless hvt_env_keep() */
+	char *sock_path, *qmp_path, *fw_path;	/* removed by free */
 	char *stderr_path;
 	char accel[16];
 	int timeout_ms;
@@ -74,6 +80,14 @@ struct hvt_qtest {
 
 	bool level[HVT_QTEST_MAX_IRQ];
 	uint64_t raised[HVT_QTEST_MAX_IRQ];
+	hvt_qtest_irq_fn irq_fn;
+	void *irq_opaque;
+
+	bool quit_done;
+	int quit_rc;
+	struct hvt_err quit_err;
+	hvt_qtest_quit_fn quit_fn;
+	void *quit_opaque;
 };
 
 /* ---- the line parser ---- */
@@ -338,6 +352,8 @@ static int process_line(struct hvt_qtest *q, const char *line, size_t len)
 				q->raised[pl.irq]++;
 			q->level[pl.irq] = pl.raise;
 		}
+		if (q->irq_fn)
+			q->irq_fn(q->irq_opaque, pl.irq, pl.raise);
 		return 0;
 	}
 	record_line(q, '<', line, len);
@@ -679,8 +695,10 @@ static int listen_unix(const char *path, struct hvt_err *err)
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return hvt_err_set(err, -ENAMETOOLONG, "socket path too long: %s", path);
+		return hvt_err_set(err, -ENAMETOOLONG, "socket path too long: %s (use a shorter "
+				   "work directory, HVT_WORKDIR)", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);	/* a stale socket of an earlier machine in the same directory */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return hvt_err_set(err, -errno, "socket: %s", strerror(errno));
@@ -743,33 +761,64 @@ int hvt_qtest_record(struct hvt_qtest *q, const char *path, const char *machine,
 	return 0;
 }
 
+/* The machine's directory: the one given (made if missing), or a new one under hvt_env_workdir(). */
+static int make_workdir(struct hvt_qtest *q, const char *given, struct hvt_err *err)
+{
+	const char *base = given ? given : hvt_env_workdir();
+	int r = hvt_mkdir_p(base, 0755, err);
+
+	if (r)
+		return r;
+	if (given) {
+		q->workdir = hvt_strdup(given);
+		return 0;
+	}
+	q->workdir = hvt_asprintf("%s/hvt-qtest-XXXXXX", base);
+	if (!mkdtemp(q->workdir))
+		return hvt_err_set(err, -errno, "cannot create a work directory in %s: %s", base,
+				   strerror(errno));
+	q->own_workdir = true;
+	return 0;
+}
+
+/* QEMU's error, when it ended or hung instead of connecting: its status and stderr. */
+static void qemu_failed_to_connect(struct hvt_qtest *q, struct hvt_err *err)
+{
+	struct hvt_proc_status st;
+	char buf[128], *tail;
+
+	if (hvt_proc_wait(q->proc, 1000, &st) == 0)
+		hvt_err_append(err, " (QEMU %s)", hvt_proc_status_str(&st, buf, sizeof(buf)));
+	tail = hvt_file_tail(q->stderr_path, 5);
+	if (tail && *tail)
+		hvt_err_append(err, ": %s", tail);
+	free(tail);
+}
+
 struct hvt_qtest *hvt_qtest_start(const struct hvt_qtest_opts *opts, struct hvt_err *err)
 {
 	const char *qemu = opts->qemu ? opts->qemu : hvt_qemu_binary();
 	const char *machine = opts->machine ? opts->machine : "pc";
 	struct hvt_strv argv = HVT_STRV_INIT;
 	struct hvt_proc_opts po = { 0 };
-	char tmpl[] = "/tmp/hvt-qtest-XXXXXX";
-	char *sock = NULL, *qmp_sock = NULL, *fw = NULL;
 	struct hvt_qtest *q;
 	int lfd = -1, fd;
 
 	q = hvt_zalloc(sizeof(*q));
 	q->fd = -1;
 	q->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-	if (!mkdtemp(tmpl)) {
-		hvt_err_set(err, -errno, "mkdtemp: %s", strerror(errno));
+	if (make_workdir(q, opts->workdir, err))
 		goto err_free;
-	}
-	q->tmpdir = hvt_strdup(tmpl);
-	q->stderr_path = hvt_asprintf("%s/qemu.stderr", opts->workdir ? opts->workdir : tmpl);
+	q->stderr_path = hvt_asprintf("%s/qemu.stderr", q->workdir);
 	unlink(q->stderr_path);
-	sock = hvt_asprintf("%s/qtest.sock", tmpl);
-	qmp_sock = hvt_asprintf("%s/qmp.sock", tmpl);
-	fw = hvt_asprintf("%s/halt.fw", tmpl);
-	if (hvt_fw_write_halt(fw, err))
+	q->fw_path = hvt_asprintf("%s/halt.fw", q->workdir);
+	if (hvt_fw_write_halt(q->fw_path, err))
 		goto err_free;
-	lfd = listen_unix(sock, err);
+	q->sock_path = hvt_asprintf("%s/qtest.sock", q->workdir);
+	if (!opts->no_qmp)
+		q->qmp_path = hvt_asprintf("%s/qmp.sock", q->workdir);
+	/* Checks the length of the longest socket path, QMP's included. */
+	lfd = listen_unix(q->sock_path, err);
 	if (lfd < 0)
 		goto err_free;
 
@@ -780,17 +829,17 @@ struct hvt_qtest *hvt_qtest_start(const struct hvt_qtest_opts *opts, struct hvt_
 	hvt_strv_pushf(&argv, "-accel");
 	hvt_strv_push(&argv, q->accel);
 	hvt_strv_pushf(&argv, "-bios");
-	hvt_strv_push(&argv, fw);
+	hvt_strv_push(&argv, q->fw_path);
 	hvt_strv_pushf(&argv, "-nodefaults");
 	hvt_strv_pushf(&argv, "-display");
 	hvt_strv_pushf(&argv, "none");
 	hvt_strv_pushf(&argv, "-qtest");
-	hvt_strv_pushf(&argv, "unix:%s", sock);
+	hvt_strv_pushf(&argv, "unix:%s", q->sock_path);
 	hvt_strv_pushf(&argv, "-qtest-log");
 	hvt_strv_push(&argv, opts->qtest_log ? opts->qtest_log : "/dev/null");
-	if (!opts->no_qmp) {
+	if (q->qmp_path) {
 		hvt_strv_pushf(&argv, "-qmp");
-		hvt_strv_pushf(&argv, "unix:%s,server=on,wait=off", qmp_sock);
+		hvt_strv_pushf(&argv, "unix:%s,server=on,wait=off", q->qmp_path);
 	}
 	for (size_t i = 0; opts->args && opts->args[i]; i++)
 		hvt_strv_push(&argv, opts->args[i]);
@@ -805,64 +854,120 @@ struct hvt_qtest *hvt_qtest_start(const struct hvt_qtest_opts *opts, struct hvt_
 		goto err_free;
 	q->fd = fd;
 	set_sock_timeouts(q);
-	if (!opts->no_qmp) {
-		q->qmp = hvt_qmp_connect(qmp_sock, 10000, NULL, err);
+	close(lfd);
+	lfd = -1;
+	/* QEMU is connected: its QMP socket is listening already. */
+	if (q->qmp_path && !opts->qmp_socket_only) {
+		q->qmp = hvt_qmp_connect(q->qmp_path, 10000, NULL, err);
 		if (!q->qmp) {
-			struct hvt_proc_status st;
-			char buf[128], *tail;
-
 			hvt_err_prefix(err, "QMP");
-			if (hvt_proc_wait(q->proc, 1000, &st) == 0)
-				hvt_err_append(err, " (QEMU %s)",
-					       hvt_proc_status_str(&st, buf, sizeof(buf)));
-			tail = hvt_file_tail(q->stderr_path, 5);
-			if (tail && *tail)
-				hvt_err_append(err, ": %s", tail);
-			free(tail);
+			qemu_failed_to_connect(q, err);
 			goto err_free;
 		}
 	}
 	if (opts->record && hvt_qtest_record(q, opts->record, machine, opts->args, err))
 		goto err_free;
-	close(lfd);
-	free(sock);
-	free(qmp_sock);
-	free(fw);
 	hvt_strv_release(&argv);
 	return q;
 
 err_free:
 	if (lfd >= 0)
 		close(lfd);
-	free(sock);
-	free(qmp_sock);
-	free(fw);
 	hvt_strv_release(&argv);
 	hvt_qtest_free(q);
 	return NULL;
 }
 
+struct hvt_qtest *hvt_qtest_attach(const char *path, int connect_ms, int timeout_ms,
+				   struct hvt_err *err)
+{
+	int fd = hvt_sock_connect_unix(path, connect_ms, err);
+
+	if (fd < 0)
+		return NULL;
+	return hvt_qtest_open_fd(fd, timeout_ms, err);
+}
+
+void hvt_qtest_on_quit(struct hvt_qtest *q, hvt_qtest_quit_fn fn, void *opaque)
+{
+	q->quit_fn = fn;
+	q->quit_opaque = opaque;
+}
+
+/* How QEMU ended, into q->quit_err; 0 only for exit code 0. */
+static int stop_qemu(struct hvt_qtest *q, int timeout_ms)
+{
+	struct hvt_err *e = &q->quit_err;
+	struct hvt_proc_status st;
+	char how[128], *tail;
+	int killed;
+
+	killed = hvt_proc_stop(q->proc, timeout_ms, &st);
+	if (killed < 0)
+		return hvt_err_set(e, -ECHILD, "QEMU did not end, even on SIGKILL");
+	hvt_proc_status_str(&st, how, sizeof(how));
+	if (killed)
+		hvt_err_set(e, -ECHILD, "QEMU did not exit within %d ms of SIGTERM and was "
+			    "killed", timeout_ms);
+	else if (!st.exited)
+		hvt_err_set(e, -ECHILD, "QEMU was %s", how);
+	else if (st.code)
+		hvt_err_set(e, -ECHILD, "QEMU %s", how);
+	else
+		return 0;
+	tail = q->stderr_path ? hvt_file_tail(q->stderr_path, 5) : NULL;
+	if (tail && *tail)
+		hvt_err_append(e, "; QEMU's stderr: %s", tail);
+	free(tail);
+	return e->code;
+}
+
+int hvt_qtest_quit(struct hvt_qtest *q, int timeout_ms, struct hvt_err *err)
+{
+	if (!q->quit_done) {
+		q->quit_done = true;
+		if (q->qmp) {
+			hvt_qmp_free(q->qmp);
+			q->qmp = NULL;
+		}
+		if (q->proc)
+			q->quit_rc = stop_qemu(q, timeout_ms > 0 ? timeout_ms : QUIT_TIMEOUT_MS);
+		if (q->fd >= 0) {
+			close(q->fd);
+			q->fd = -1;
+		}
+		set_broken(q, -ESHUTDOWN, "qtest: the connection was closed (hvt_qtest_quit)");
+		if (q->quit_fn)
+			q->quit_fn(q->quit_opaque, q->quit_rc, &q->quit_err);
+	}
+	if (q->quit_rc && err)
+		*err = q->quit_err;
+	return q->quit_rc;
+}
+
+static void unlink_path(const char *path)
+{
+	if (path)
+		unlink(path);
+}
+
 void hvt_qtest_free(struct hvt_qtest *q)
 {
-	struct hvt_proc_status st;
-
 	if (!q)
 		return;
+	hvt_qtest_quit(q, 0, NULL);
 	if (q->rec)
 		fclose(q->rec);
-	if (q->qmp)
-		hvt_qmp_free(q->qmp);
-	if (q->fd >= 0)
-		close(q->fd);
-	if (q->proc) {
-		hvt_proc_stop(q->proc, 2000, &st);
-		hvt_proc_free(q->proc);
-	}
-	if (q->tmpdir) {
-		if (!getenv("HVT_KEEP"))
-			hvt_rm_rf(q->tmpdir);
-		free(q->tmpdir);
-	}
+	hvt_proc_free(q->proc);
+	unlink_path(q->sock_path);
+	unlink_path(q->qmp_path);
+	unlink_path(q->fw_path);
+	if (q->own_workdir && !hvt_env_keep())
+		hvt_rm_rf(q->workdir);
+	free(q->workdir);
+	free(q->sock_path);
+	free(q->qmp_path);
+	free(q->fw_path);
 	free(q->stderr_path);
 	hvt_buf_release(&q->out);
 	free(q->in);
@@ -873,6 +978,21 @@ void hvt_qtest_free(struct hvt_qtest *q)
 struct hvt_qmp *hvt_qtest_qmp(struct hvt_qtest *q)
 {
 	return q->qmp;
+}
+
+const char *hvt_qtest_qmp_path(const struct hvt_qtest *q)
+{
+	return q->qmp_path;
+}
+
+const char *hvt_qtest_workdir(const struct hvt_qtest *q)
+{
+	return q->workdir;
+}
+
+pid_t hvt_qtest_pid(const struct hvt_qtest *q)
+{
+	return q->proc ? hvt_proc_pid(q->proc) : -1;
 }
 
 bool hvt_qtest_has_clock(const struct hvt_qtest *q)
@@ -913,6 +1033,176 @@ static int check_word(const char *what, const char *s, struct hvt_err *err)
 	if (!s || !printable_line(s) || strchr(s, ' ') || strlen(s) > 1000)
 		return hvt_err_set(err, -EINVAL, "qtest: bad %s '%s'", what, s ? s : "(null)");
 	return 0;
+}
+
+/*
+ * What QEMU's qtest server parses, argument by argument; it asserts on
+ * what it cannot parse, which ends QEMU. One letter per argument:
+ *   p  port (unsigned, up to 0xffff)     u  unsigned 64-bit number
+ *   i  int                               I  int64_t
+ *   n  memory length (1..MAX_MEM_LEN)    z  memset length (0..MAX_MEM_LEN)
+ *   h  0x hex data for the length before b  base64 data for the length before
+ *   w  a word (QOM path, GPIO name)      ?  the arguments after are optional
+ */
+static const struct cmd_syntax {
+	const char *name, *args, *usage;
+} cmd_syntax[] = {
+	{ "outb", "pu", "PORT VALUE" }, { "outw", "pu", "PORT VALUE" },
+	{ "outl", "pu", "PORT VALUE" }, { "inb", "p", "PORT" },
+	{ "inw", "p", "PORT" }, { "inl", "p", "PORT" },
+	{ "writeb", "uu", "ADDR VALUE" }, { "writew", "uu", "ADDR VALUE" },
+	{ "writel", "uu", "ADDR VALUE" }, { "writeq", "uu", "ADDR VALUE" },
+	{ "readb", "u", "ADDR" }, { "readw", "u", "ADDR" },
+	{ "readl", "u", "ADDR" }, { "readq", "u", "ADDR" },
+	{ "read", "un", "ADDR LEN" }, { "b64read", "un", "ADDR LEN" },
+	{ "write", "unh", "ADDR LEN 0xHEX" }, { "b64write", "unb", "ADDR LEN BASE64" },
+	{ "memset", "uzu", "ADDR LEN BYTE" }, { "endianness", "", "" },
+	{ "irq_intercept_in", "w", "QOM-PATH" }, { "irq_intercept_out", "w", "QOM-PATH" },
+	{ "set_irq_in", "wwii", "QOM-PATH NAME NUM LEVEL" },
+	{ "clock_step", "?I", "[NS]" }, { "clock_set", "I", "NS" },
+	{ "module_load", "ww", "PREFIX NAME" },
+};
+
+/* A number as QEMU's qemu_strto*() with base 0 and no end pointer takes it. */
+static bool parse_number(const char *s, bool is_signed, int64_t min, uint64_t max,
+			 uint64_t *out)
+{
+	bool neg = is_signed && *s == '-';
+	unsigned long long v;
+	char *end;
+
+	if (neg)
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	if (neg ? v > (uint64_t)-(min + 1) + 1 : v > max)
+		return false;
+	*out = neg ? -(uint64_t)v : v;
+	return true;
+}
+
+static int check_arg(char kind, const char *w, uint64_t prev, struct hvt_err *err)
+{
+	uint64_t v;
+	size_t n;
+
+	switch (kind) {
+	case 'p':
+		if (!parse_number(w, false, 0, 0xffff, &v))
+			return hvt_err_set(err, -EINVAL, "'%s' is not a port (0 to 0xffff)", w);
+		return 0;
+	case 'u':
+		if (!parse_number(w, false, 0, UINT64_MAX, &v))
+			return hvt_err_set(err, -EINVAL, "'%s' is not an unsigned 64-bit number "
+					   "(decimal, 0x hex or 0 octal)", w);
+		return 0;
+	case 'i':
+		if (!parse_number(w, true, INT_MIN, INT_MAX, &v))
+			return hvt_err_set(err, -EINVAL, "'%s' is not an int", w);
+		return 0;
+	case 'I':
+		if (!parse_number(w, true, INT64_MIN, INT64_MAX, &v))
+			return hvt_err_set(err, -EINVAL, "'%s' is not a 64-bit integer", w);
+		return 0;
+	case 'n':
+	case 'z':
+		if (!parse_number(w, false, 0, MAX_MEM_LEN, &v) || (kind == 'n' && !v))
+			return hvt_err_set(err, -EINVAL, "'%s' is not a length from %d to %u", w,
+					   kind == 'n', MAX_MEM_LEN);
+		return 0;
+	case 'h':
+		n = strlen(w);
+		if (n < 4 || w[0] != '0' || w[1] != 'x' || n % 2 ||
+		    strspn(w + 2, "0123456789abcdefABCDEF") != n - 2)
+			return hvt_err_set(err, -EINVAL, "the data is not 0x and pairs of hex digits");
+		if ((n - 2) / 2 > prev)
+			return hvt_err_set(err, -EINVAL, "%zu bytes of data for a length of %" PRIu64,
+					   (n - 2) / 2, prev);
+		return 0;
+	case 'b': {
+		char *data = NULL;
+
+		if (hvt_base64_decode(w, strlen(w), &data, &n))
+			return hvt_err_set(err, -EINVAL, "the data is not base64");
+		free(data);
+		if (n != prev)
+			return hvt_err_set(err, -EINVAL, "%zu bytes of data for a length of %" PRIu64,
+					   n, prev);
+		return 0;
+	}
+	default:
+		return check_word("word", w, err);
+	}
+}
+
+int hvt_qtest_check_command(const struct hvt_qtest *q, const char *line, struct hvt_err *err)
+{
+	const struct cmd_syntax *cs = NULL;
+	char *copy, *words[8], *p;
+	size_t nw = 0, name_len;
+	uint64_t prev = 0;
+	const char *a;
+	int r = 0;
+
+	if (!printable_line(line))
+		return hvt_err_set(err, -EINVAL, "qtest: a command is one line of printable text");
+	name_len = strcspn(line, " ");
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(cmd_syntax) && !cs; i++)
+		if (strlen(cmd_syntax[i].name) == name_len &&
+		    !memcmp(cmd_syntax[i].name, line, name_len))
+			cs = &cmd_syntax[i];
+	if (!cs)
+		return hvt_err_set(err, -EINVAL, "qtest: unknown command '%.*s'", (int)name_len, line);
+	if (q && q->proc && !hvt_qtest_has_clock(q) && !strncmp(cs->name, "clock_", 6))
+		return hvt_err_set(err, -ENOTSUP, "qtest: no virtual clock under %s", q->accel);
+
+	/* QEMU splits at every blank: two in a row, or one at an end, make an empty word. */
+	copy = hvt_strdup(line);
+	for (p = copy; ; ) {
+		char *sp = strchr(p, ' ');
+
+		if (sp)
+			*sp = '\0';
+		if (!*p) {
+			r = hvt_err_set(err, -EINVAL, "qtest: an empty word (blanks in a row, or "
+					"at an end)");
+			goto out;
+		}
+		if (nw < HVT_ARRAY_SIZE(words))
+			words[nw] = p;
+		nw++;
+		if (!sp)
+			break;
+		p = sp + 1;
+	}
+	{
+		size_t need = strcspn(cs->args, "?"), most = strlen(cs->args) - (need < strlen(cs->args));
+
+		if (nw - 1 < need || nw - 1 > most) {
+			r = hvt_err_set(err, -EINVAL, "qtest: usage: %s%s%s", cs->name,
+					*cs->usage ? " " : "", cs->usage);
+			goto out;
+		}
+	}
+	a = cs->args;
+	for (size_t i = 1; i < nw; i++, a++) {
+		if (*a == '?')
+			a++;
+		r = check_arg(*a, words[i], prev, err);
+		if (r) {
+			hvt_err_prefix(err, "qtest: %s, argument %zu", cs->name, i);
+			goto out;
+		}
+		if (*a == 'n' || *a == 'z')
+			parse_number(words[i], false, 0, MAX_MEM_LEN, &prev);
+	}
+out:
+	free(copy);
+	return r;
 }
 
 int hvt_qtest_command(struct hvt_qtest *q, const char *line, char **reply, struct hvt_err *err)
@@ -997,7 +1287,7 @@ int hvt_qtest_readq(struct hvt_qtest *q, uint64_t addr, uint64_t *v, struct hvt_
 
 static int check_len(size_t len, struct hvt_err *err)
 {
-	if (!len || len > (256u << 20))
+	if (!len || len > MAX_MEM_LEN)
 		return hvt_err_set(err, -EINVAL, "qtest: bad memory access length %zu", len);
 	return 0;
 }
@@ -1119,6 +1409,12 @@ bool hvt_qtest_irq_level(const struct hvt_qtest *q, unsigned int n)
 uint64_t hvt_qtest_irq_raised(const struct hvt_qtest *q, unsigned int n)
 {
 	return n < HVT_QTEST_MAX_IRQ ? q->raised[n] : 0;
+}
+
+void hvt_qtest_on_irq(struct hvt_qtest *q, hvt_qtest_irq_fn fn, void *opaque)
+{
+	q->irq_fn = fn;
+	q->irq_opaque = opaque;
 }
 
 void hvt_qtest_irq_reset_counts(struct hvt_qtest *q)

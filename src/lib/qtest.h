@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "qmp.h"
 #include "util.h"
@@ -23,11 +24,19 @@ struct hvt_qtest_opts {
 	const char *qemu;	  /* NULL: hvt_qemu_binary() */
 	const char *machine;	  /* -machine value; NULL: "pc" */
 	const char *const *args;  /* more QEMU arguments (NULL-ended), or NULL */
-	const char *workdir;	  /* QEMU's stderr goes here; NULL: a temporary dir */
+	/*
+	 * Where the sockets, the firmware and QEMU's stderr (qemu.stderr) go:
+	 * created if missing, never removed (one machine per directory). NULL:
+	 * a new hvt-qtest-XXXXXX under hvt_env_workdir(), removed when the
+	 * machine is freed unless hvt_env_keep().
+	 */
+	const char *workdir;
 	const char *record;	  /* write a trace of every command and reply here */
 	const char *qtest_log;	  /* QEMU's own per-command log; NULL: none */
 	int timeout_ms;		  /* per reply; 0: 10000 */
-	bool no_qmp;		  /* do not open a QMP connection */
+	bool no_qmp;		  /* no QMP socket at all */
+	/* a QMP socket (hvt_qtest_qmp_path()) left for another client: not connected */
+	bool qmp_socket_only;
 };
 
 /*
@@ -46,14 +55,54 @@ struct hvt_qtest *hvt_qtest_start(const struct hvt_qtest_opts *opts, struct hvt_
  * talking to a QEMU started elsewhere.
  */
 struct hvt_qtest *hvt_qtest_open_fd(int fd, int timeout_ms, struct hvt_err *err);
-/* Stop QEMU (SIGTERM, then SIGKILL), close everything, remove the temporary dir. */
+/*
+ * A client of a QEMU started elsewhere with a qtest server socket
+ * (-qtest unix:PATH,server=on,wait=off): connect to path, waiting up to
+ * connect_ms for it to appear. Freeing the client leaves QEMU running.
+ * NULL with err set (naming path) when nobody listens there.
+ */
+struct hvt_qtest *hvt_qtest_attach(const char *path, int connect_ms, int timeout_ms,
+				   struct hvt_err *err);
+/*
+ * Shut QEMU down as libqtest does (SIGTERM, which QEMU takes as a request
+ * to quit), wait up to timeout_ms (0: 5000) for it, then SIGKILL, and say
+ * how it ended: 0 when QEMU exited with code 0, -ECHILD otherwise, with
+ * err saying e.g. "QEMU was killed by signal 6 (SIGABRT) (core dumped)"
+ * and the tail of its stderr; also when QEMU had already ended before
+ * (then it is how it ended then). A QEMU that crashes while its devices
+ * are torn down is a failure. Closes the connections; further commands
+ * fail, only hvt_qtest_free() is left to call. Calling it again returns
+ * the first result; a client with no QEMU of its own (open_fd, attach)
+ * just closes and returns 0.
+ */
+int hvt_qtest_quit(struct hvt_qtest *q, int timeout_ms, struct hvt_err *err);
+/*
+ * Have fn(opaque, rc, err) called once, with hvt_qtest_quit()'s result, when
+ * QEMU is shut down: by hvt_qtest_quit() or by hvt_qtest_free(),
+ * whichever comes first. For whoever starts machines on behalf of others
+ * to record how each ended wherever it is freed. NULL fn: no hook.
+ */
+typedef void (*hvt_qtest_quit_fn)(void *opaque, int rc, const struct hvt_err *err);
+void hvt_qtest_on_quit(struct hvt_qtest *q, hvt_qtest_quit_fn fn, void *opaque);
+/*
+ * hvt_qtest_quit() unless done, then close everything and remove the
+ * work directory when hvt_qtest_start() created it (unless
+ * hvt_env_keep()); in a given work directory only the sockets and the
+ * firmware are removed.
+ */
 void hvt_qtest_free(struct hvt_qtest *q);
 
-/* The QMP connection to the same QEMU, or NULL (no_qmp, open_fd). */
+/* The QMP connection to the same QEMU, or NULL (no_qmp, qmp_socket_only, open_fd, attach). */
 struct hvt_qmp *hvt_qtest_qmp(struct hvt_qtest *q);
+/* The path of QEMU's QMP socket, or NULL (no_qmp, open_fd, attach). */
+const char *hvt_qtest_qmp_path(const struct hvt_qtest *q);
+/* The machine's work directory (see opts.workdir), or NULL (open_fd, attach). */
+const char *hvt_qtest_workdir(const struct hvt_qtest *q);
+/* QEMU's process id, or -1 when this client did not start it. */
+pid_t hvt_qtest_pid(const struct hvt_qtest *q);
 /* True when the qtest accelerator runs the machine (clock_step works). */
 bool hvt_qtest_has_clock(const struct hvt_qtest *q);
-/* The accelerator in use: "qtest" or "tcg" ("" for open_fd). */
+/* The accelerator in use: "qtest" or "tcg" ("" for open_fd and attach: unknown). */
 const char *hvt_qtest_accel(const struct hvt_qtest *q);
 void hvt_qtest_set_timeout(struct hvt_qtest *q, int timeout_ms);
 /* The qtest socket (to poll it alongside other fds, or to speak raw to it). */
@@ -84,10 +133,23 @@ int hvt_qtest_batch_end(struct hvt_qtest *q, struct hvt_err *err);
  * One raw command line (no newline) and its whole reply line ("OK ...",
  * "FAIL ..."), which the caller frees. A FAIL reply is not an error here;
  * only a broken connection or a timeout is. The line must be one line of
- * printable text: a malformed number makes QEMU abort, so prefer the typed
- * calls below, which check their arguments before sending. Not in a batch.
+ * printable text and is not checked further: a malformed number makes
+ * QEMU abort, so check lines from people first
+ * (hvt_qtest_check_command()) or prefer the typed calls below, which
+ * check their arguments before sending. Not in a batch.
  */
 int hvt_qtest_command(struct hvt_qtest *q, const char *line, char **reply, struct hvt_err *err);
+/*
+ * Would QEMU take line as it is? The checks the typed calls make, on a
+ * raw line: a command QEMU knows, words separated by single blanks, the
+ * right number of arguments, numbers QEMU parses (C syntax: decimal, 0x
+ * hex, 0 octal) and within range (ports up to 0xffff, memory lengths
+ * from 1 to 256 MiB, data matching its length), QOM paths and GPIO
+ * names one printable word. clock_step/clock_set give -ENOTSUP under a
+ * QEMU this client started without the qtest accelerator (q may be NULL:
+ * not checked). Returns 0, or -EINVAL with err saying what is wrong.
+ */
+int hvt_qtest_check_command(const struct hvt_qtest *q, const char *line, struct hvt_err *err);
 
 /*
  * Typed commands. Return 0, -EINVAL for a bad argument (nothing sent),
@@ -136,6 +198,13 @@ int hvt_qtest_set_irq_in(struct hvt_qtest *q, const char *qom_path, const char *
 			 int num, int level, struct hvt_err *err);
 /* The level of intercepted line n as last reported (false when never). */
 bool hvt_qtest_irq_level(const struct hvt_qtest *q, unsigned int n);
+/*
+ * Have fn(opaque, n, raise) called for every IRQ line QEMU sends, in the
+ * order they come (also those with n >= HVT_QTEST_MAX_IRQ), as they are
+ * read: during any call that reads from QEMU. NULL fn: no hook.
+ */
+typedef void (*hvt_qtest_irq_fn)(void *opaque, unsigned int n, bool raise);
+void hvt_qtest_on_irq(struct hvt_qtest *q, hvt_qtest_irq_fn fn, void *opaque);
 /* How many times line n was raised since the start or the last reset. */
 uint64_t hvt_qtest_irq_raised(const struct hvt_qtest *q, unsigned int n);
 void hvt_qtest_irq_reset_counts(struct hvt_qtest *q);

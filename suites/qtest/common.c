@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The qtest suite's machine set-up from case parameters.
+ * The qtest suite's machine set-up from case parameters, and how each
+ * machine ended recorded on its case.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +19,31 @@ static void push_words(struct hvt_strv *sv, const char *prefix, const char *word
 		hvt_strv_push(sv, w);
 	}
 	free(copy);
+}
+
+/* True when a check of c has passed or failed (a verdict beside skips). */
+static bool has_verdict(const struct hvt_case *c)
+{
+	for (size_t i = 0; i < c->nchecks; i++)
+		if (c->checks[i].status != HVT_SKIP)
+			return true;
+	return false;
+}
+
+/*
+ * How QEMU ended, as a check: a QEMU that crashes or hangs while its
+ * devices are torn down fails the case. A clean end is recorded only
+ * beside other verdicts, so that it never turns a case that checked
+ * nothing (an error) or only skipped into a pass.
+ */
+static void record_exit(void *opaque, int rc, const struct hvt_err *err)
+{
+	struct hvt_case *c = opaque;
+
+	if (rc)
+		hvt_case_check(c, "qemu-exit", false, "%s", err->msg);
+	else if (has_verdict(c))
+		hvt_case_check(c, "qemu-exit", true, "QEMU exited with code 0");
 }
 
 struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct hvt_err *err)
@@ -42,6 +68,8 @@ struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct 
 		opts.record = trace;
 	}
 	q = hvt_qtest_start(&opts, err);
+	if (q)
+		hvt_qtest_on_quit(q, record_exit, c);
 	if (q && trace)
 		hvt_case_artifact(c, "qtest.trace", trace);
 	free(trace);

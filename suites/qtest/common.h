@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the qtest suite's test types share: a machine started from a
- * case's parameters, its trace recorded when asked.
+ * case's parameters, its trace recorded when asked, its end checked.
  */
 #ifndef HVT_SUITE_QTEST_COMMON_H
 #define HVT_SUITE_QTEST_COMMON_H
@@ -12,7 +12,12 @@
  * Start QEMU for case c: "machine" (default pc), "qtest_devices" (-device
  * specs separated by blanks), "qtest_args" (more QEMU words), extra (NULL-
  * ended, may be NULL), and with "qtest_record = yes" a trace written to
- * qtest.trace in the work directory (an artifact).
+ * qtest.trace in the work directory (an artifact). Its files (sockets,
+ * firmware, qemu.stderr) go to c->workdir. When the machine is shut down
+ * (hvt_qtest_quit() or hvt_qtest_free(), which must come before c is
+ * freed), how QEMU ended is recorded as check "qemu-exit": failed when
+ * QEMU did not exit with code 0 (a crash or a hang while its devices
+ * went away), passed when it did and the case has other verdicts.
  */
 struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct hvt_err *err);
 

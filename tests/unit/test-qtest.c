@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of the qtest client: the line parser, and whole exchanges
- * with a scripted peer on a socketpair (IRQ lines between a command and
- * its reply, replies cut in pieces, FAIL/ERR, a peer that goes away).
+ * Unit tests of the qtest client: the line parser, the command checker,
+ * and whole exchanges with a scripted peer on a socketpair (IRQ lines
+ * between a command and its reply, replies cut in pieces, FAIL/ERR, a
+ * peer that goes away), work directories of a QEMU that fails to start.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -260,6 +262,167 @@ static void test_timeout(void **state)
 	(void)pid;
 }
 
+/* Lines that would make QEMU abort are refused before anything is sent. */
+static void test_check_command(void **state)
+{
+	static const char *const good[] = {
+		"outb 0x80 0x1", "outw 65535 0", "outl 0xcf8 0x80000000", "inb 0x71", "inl 0xffff",
+		"writeb 0x1000 255", "writeq 0x0 0xffffffffffffffff", "readq 0x10000", "readb 0777",
+		"read 0x0 0x10", "b64read 0 4", "write 0x10 0x2 0xbeef", "write 0x10 0x4 0xbe",
+		"b64write 0x0 4 AAECAw==", "memset 0x0 0 0xff", "memset 0x0 0x1000 7",
+		"endianness", "irq_intercept_in ioapic", "irq_intercept_out /machine/unattached",
+		"set_irq_in ioapic unnamed-gpio-in 5 1", "set_irq_in /m/x name -1 -2147483648",
+		"clock_step", "clock_step 100", "clock_set 0x100", "clock_step -9223372036854775808",
+		"module_load accel tcg-x", NULL,
+	};
+	static const struct { const char *line, *why; } bad[] = {
+		{ "", "one line" },
+		{ "outb 0x80", "usage: outb PORT VALUE" },		/* missing argument */
+		{ "outb  0x80 0x1", "empty word" },			/* double space */
+		{ "outb 0x80 0x1 ", "empty word" },
+		{ " inb 0x80", "unknown command ''" },
+		{ "inb 0x80 0x1", "usage: inb PORT" },
+		{ "no_such_command 1", "unknown command 'no_such_command'" },
+		{ "inbx 1", "unknown command" },
+		{ "inb 0x10000", "not a port" },
+		{ "inb -1", "not a port" },
+		{ "readl 0x1g", "not an unsigned" },
+		{ "readl 0x", "not an unsigned" },
+		{ "readl 08", "not an unsigned" },
+		{ "readl +1", "not an unsigned" },
+		{ "writeq 0 0x10000000000000000", "not an unsigned" },
+		{ "read 0x0 0", "not a length" },
+		{ "read 0x0 0x10000001", "not a length" },
+		{ "write 0x0 2 0xbeefaa", "3 bytes of data for a length of 2" },
+		{ "write 0x0 2 beef", "not 0x" },
+		{ "write 0x0 2 0xbee", "not 0x" },
+		{ "write 0x0 2 0xbexf", "not 0x" },
+		{ "b64write 0x0 5 AAECAw==", "4 bytes of data for a length of 5" },
+		{ "b64write 0x0 4 A*EC", "not base64" },
+		{ "set_irq_in ioapic unnamed-gpio-in 5", "usage: set_irq_in" },
+		{ "set_irq_in ioapic unnamed-gpio-in 5 2147483648", "not an int" },
+		{ "set_irq_in ioapic unnamed-gpio-in x 1", "argument 3" },
+		{ "clock_set", "usage: clock_set NS" },
+		{ "clock_step 9223372036854775808", "not a 64-bit" },
+		{ "irq_intercept_in", "usage" },
+		{ "inb\t0x80", "printable" },
+		{ "endianness now", "usage: endianness" },
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+
+	for (size_t i = 0; good[i]; i++)
+		if (hvt_qtest_check_command(NULL, good[i], &err))
+			fail_msg("'%s' refused: %s", good[i], err.msg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hvt_err_clear(&err);
+		if (hvt_qtest_check_command(NULL, bad[i].line, &err) != -EINVAL)
+			fail_msg("'%s' taken", bad[i].line);
+		if (!strstr(err.msg, bad[i].why))
+			fail_msg("'%s': '%s' does not say '%s'", bad[i].line, err.msg, bad[i].why);
+	}
+}
+
+static void record_irq(void *opaque, unsigned int n, bool raise)
+{
+	char *log = opaque;
+	size_t len = strlen(log);
+
+	snprintf(log + len, 256 - len, "%c%u ", raise ? '+' : '-', n);
+}
+
+static void count_quit(void *opaque, int rc, const struct hvt_err *err)
+{
+	(*(int *)opaque)++;
+}
+
+/* Every IRQ line reaches the hook in order, lowers included, wherever it came. */
+static void test_irq_hook(void **state)
+{
+	static const char *const script[] = {
+		"inb 0x1=IRQ raise 3\nIRQ lower 3\nOK 0x|00\nIRQ raise 300\n",
+		"inb 0x2=IRQ raise 3\nOK 0x01\n",
+		NULL,
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	char log[256] = "";
+	int quits = 0;
+	uint8_t b;
+	pid_t pid;
+	struct hvt_qtest *q = pair(script, &pid);
+
+	hvt_qtest_on_irq(q, record_irq, log);
+	assert_int_equal(hvt_qtest_inb(q, 1, &b, &err), 0);
+	assert_int_equal(hvt_qtest_inb(q, 2, &b, &err), 0);
+	assert_string_equal(log, "+3 -3 +300 +3 ");
+	assert_int_equal(hvt_qtest_irq_raised(q, 3), 2);
+	/* A client with no QEMU of its own: quit just closes, and tells the hook once. */
+	hvt_qtest_on_quit(q, count_quit, &quits);
+	assert_int_equal(hvt_qtest_quit(q, 0, &err), 0);
+	assert_int_equal(hvt_qtest_quit(q, 0, &err), 0);
+	assert_int_equal(quits, 1);
+	assert_int_equal(hvt_qtest_inb(q, 2, &b, &err), -ESHUTDOWN);
+	assert_int_equal(hvt_qtest_pid(q), -1);
+	assert_null(hvt_qtest_workdir(q));
+	hvt_qtest_free(q);
+	reap(pid, 0);
+}
+
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/*
+ * A QEMU that ends before connecting: its files were all under
+ * HVT_WORKDIR, and the directory made for them is gone afterwards (kept
+ * with HVT_KEEP=1). Nothing lands in /tmp.
+ */
+static void test_workdir(void **state)
+{
+	char dir[] = "/tmp/hvt-unit-qtest-XXXXXX";
+	const char *const args[] = { "-no-such-option", NULL };
+	struct hvt_qtest_opts opts = { .qemu = "/bin/false", .args = args };
+	struct hvt_err err = HVT_ERR_INIT;
+	char *given;
+
+	assert_non_null(mkdtemp(dir));
+	setenv("HVT_WORKDIR", dir, 1);
+	unsetenv("HVT_KEEP");
+	assert_null(hvt_qtest_start(&opts, &err));
+	assert_non_null(strstr(err.msg, "exited with code 1"));
+	assert_int_equal(entries(dir), 0);
+	setenv("HVT_KEEP", "1", 1);
+	assert_null(hvt_qtest_start(&opts, &err));
+	assert_int_equal(entries(dir), 1);
+	unsetenv("HVT_KEEP");
+	/* A directory given is used as it is, and made when missing. */
+	given = hvt_asprintf("%s/given/deeper", dir);
+	opts.workdir = given;
+	assert_null(hvt_qtest_start(&opts, &err));
+	assert_int_equal(access(given, F_OK), 0);
+	free(given);
+	given = hvt_asprintf("%s/given/deeper/qemu.stderr", dir);
+	assert_int_equal(access(given, F_OK), 0);
+	free(given);
+	/* A socket path longer than sun_path is refused with a hint. */
+	given = hvt_asprintf("%s/%0200d", dir, 0);
+	opts.workdir = given;
+	assert_null(hvt_qtest_start(&opts, &err));
+	assert_int_equal(err.code, -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, "HVT_WORKDIR"));
+	free(given);
+	unsetenv("HVT_WORKDIR");
+	hvt_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +431,9 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_check_command),
+		cmocka_unit_test(test_irq_hook),
+		cmocka_unit_test(test_workdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
