@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The qtest-rtc checks against broken controls, on the real QEMU through
+ * "hvtest run": the plan's RTC cases pass as they are, fail on the periodic
+ * count when register A is set for another rate than the one they expect,
+ * and fail on the RTC-seconds-against-host checks when the RTC runs on a
+ * clock that is not the host's (-icount sleep=off skips idle time).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+
+static char tmpdir[] = "/tmp/hvt-itest-rtc-XXXXXX";
+static char qtest_cfg[4096];
+static bool have_qemu;
+
+static int group_setup(void **state)
+{
+	const char *src = getenv("HVT_SRCDIR");
+	char *qemu = hvt_which(hvt_qemu_binary());
+
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(qtest_cfg, sizeof(qtest_cfg), "%s/suites/qtest/qtest.cfg", src ? src : ".");
+	if (!qemu) {
+		fprintf(stderr, "SKIP: %s not found\n", hvt_qemu_binary());
+		return itest_missing_is_failure();
+	}
+	free(qemu);
+	have_qemu = true;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	hvt_rm_rf(tmpdir);
+	return 0;
+}
+
+/*
+ * Write a plan named name that includes the suite's plan, keeps the pc
+ * RTC cases matching filter, and ends with body (the control); run it and
+ * return the cases of the run as JSON (*doc to be freed). *rc gets the
+ * exit status of "hvtest run".
+ */
+static struct json_object *run_plan(const char *name, const char *filter, const char *body,
+				    struct json_object **doc, int *rc)
+{
+	char *plan = hvt_asprintf("%s/%s.cfg", tmpdir, name);
+	char *results = hvt_asprintf("%s/%s-results", tmpdir, name);
+	char *text = hvt_asprintf("include %s\nonly pc\nonly rtc\nonly %s\n%s", qtest_cfg, filter,
+				  body);
+	const char *run[] = { itest_hvtest(), "run", "-j", "2", "--results", results, plan, NULL };
+	const char *show[] = { itest_hvtest(), "results", "--results", results, "show", "latest",
+			       "--json", NULL };
+	struct hvt_err err = HVT_ERR_INIT;
+	char *out = NULL, *json = NULL;
+	int show_rc;
+
+	itest_ok(hvt_file_write(plan, text, strlen(text), &err), &err);
+	*rc = itest_run(run, NULL, 300000, &out);
+	show_rc = itest_run(show, NULL, 60000, &json);
+	*doc = hvt_json_parse(json, &err);
+	if (show_rc || !*doc)
+		fail_msg("results show: exit %d, %s:\n%s\nrun:\n%s", show_rc, err.msg, json, out);
+	fprintf(stderr, "%s", out);
+	free(out);
+	free(json);
+	free(text);
+	free(results);
+	free(plan);
+	return hvt_json_get(*doc, "cases");
+}
+
+static struct json_object *find_case(struct json_object *cases, const char *part)
+{
+	for (size_t i = 0; i < json_object_array_length(cases); i++) {
+		struct json_object *c = json_object_array_get_idx(cases, i);
+
+		if (strstr(hvt_json_get_str(c, "name"), part))
+			return c;
+	}
+	fail_msg("no case named *%s*", part);
+	return NULL;
+}
+
+/* The status of check name in case c ("pass", "fail"...); fails the test when absent. */
+static const char *check_status(struct json_object *c, const char *name)
+{
+	struct json_object *checks = hvt_json_get(c, "checks");
+
+	for (size_t i = 0; i < json_object_array_length(checks); i++) {
+		struct json_object *k = json_object_array_get_idx(checks, i);
+
+		if (!strcmp(hvt_json_get_str(k, "name"), name))
+			return hvt_json_get_str(k, "status");
+	}
+	fail_msg("%s: no check %s", hvt_json_get_str(c, "name"), name);
+	return NULL;
+}
+
+/* Case part of cases must have ended with outcome, and check name with status. */
+static void expect(struct json_object *cases, const char *part, const char *outcome,
+		   const char *name, const char *status)
+{
+	struct json_object *c = find_case(cases, part);
+	const char *got = hvt_json_get_str(c, "outcome");
+
+	if (strcmp(got, outcome))
+		fail_msg("%s: outcome %s, expected %s", part, got, outcome);
+	got = check_status(c, name);
+	if (strcmp(got, status))
+		fail_msg("%s: check %s %s, expected %s", part, name, got, status);
+}
+
+static const char periodic_cases[] = "periodic_2hz, periodic_64hz, periodic_1024hz";
+
+/* The cases as the suite runs them: every count and clock check passes. */
+static void test_as_planned(void **state)
+{
+	struct json_object *doc, *cases;
+	int rc;
+
+	(void)state;
+	ITEST_NEED(have_qemu);
+	cases = run_plan("planned", "periodic_2hz, periodic_64hz, periodic_1024hz, alarm, update",
+			 "", &doc, &rc);
+	assert_int_equal(json_object_array_length(cases), 5);
+	assert_int_equal(rc, 0);
+	expect(cases, "periodic_2hz", "pass", "periodic-count", "pass");
+	expect(cases, "periodic_64hz", "pass", "periodic-count", "pass");
+	expect(cases, "periodic_1024hz", "pass", "periodic-count", "pass");
+	expect(cases, "periodic_64hz", "pass", "rtc-seconds", "pass");
+	expect(cases, "alarm", "pass", "alarm-time", "pass");
+	expect(cases, "update", "pass", "update-interval", "pass");
+	json_object_put(doc);
+}
+
+/*
+ * Register A set for another rate than the case expects, the broken
+ * divider: twice the rate at 2 Hz (the slowest there is), half at 64 Hz
+ * and 1024 Hz. The count must fail; the RTC's seconds are still right.
+ */
+static void test_wrong_rate(void **state)
+{
+	static const char control[] = "periodic_2hz:\n    rtc_program_rate = 4\n"
+				      "periodic_64hz:\n    rtc_program_rate = 32\n"
+				      "periodic_1024hz:\n    rtc_program_rate = 512\n";
+	struct json_object *doc, *cases;
+	int rc;
+
+	(void)state;
+	ITEST_NEED(have_qemu);
+	cases = run_plan("wrong-rate", periodic_cases, control, &doc, &rc);
+	assert_int_equal(json_object_array_length(cases), 3);
+	assert_int_not_equal(rc, 0);
+	expect(cases, "periodic_2hz", "fail", "periodic-count", "fail");
+	expect(cases, "periodic_64hz", "fail", "periodic-count", "fail");
+	expect(cases, "periodic_1024hz", "fail", "periodic-count", "fail");
+	expect(cases, "periodic_2hz", "fail", "rtc-seconds", "pass");
+	expect(cases, "periodic_64hz", "fail", "rtc-seconds", "pass");
+	expect(cases, "periodic_1024hz", "fail", "rtc-seconds", "pass");
+	json_object_put(doc);
+}
+
+/*
+ * The RTC on QEMU's virtual clock with -icount sleep=off, which jumps over
+ * idle time: its seconds pass far faster than the host's. Every check that
+ * times RTC seconds with the host's clock must fail.
+ */
+static void test_wrong_clock(void **state)
+{
+	static const char control[] = "qtest_args = -rtc clock=vm -icount shift=0,sleep=off\n";
+	struct json_object *doc, *cases;
+	int rc;
+
+	(void)state;
+	ITEST_NEED(have_qemu);
+	cases = run_plan("wrong-clock", "periodic_64hz, alarm, update", control, &doc, &rc);
+	assert_int_equal(json_object_array_length(cases), 3);
+	assert_int_not_equal(rc, 0);
+	expect(cases, "periodic_64hz", "fail", "rtc-seconds", "fail");
+	expect(cases, "alarm", "fail", "alarm-time", "fail");
+	expect(cases, "update", "fail", "update-interval", "fail");
+	json_object_put(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_as_planned),
+		cmocka_unit_test(test_wrong_rate),
+		cmocka_unit_test(test_wrong_clock),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
