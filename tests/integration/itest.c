@@ -113,6 +113,14 @@ int itest_run(const char *const *argv, const char *const *env, int timeout_ms, c
 	if (hvt_file_read(tmpl, out, NULL, &err))
 		fail_msg("%s", err.msg);
 	unlink(tmpl);
+	/*
+	 * A sanitizer's report fails the test whatever the exit status: on
+	 * a failure path (exit 1) LeakSanitizer's leaks would go unseen.
+	 */
+	if (strstr(*out, "LeakSanitizer") || strstr(*out, "AddressSanitizer") ||
+	    strstr(*out, "runtime error: "))
+		fail_msg("%s %s: the sanitizers found a defect:\n%s", argv[0],
+			 argv[1] ? argv[1] : "", *out);
 	return st.exited ? st.code : 128 + st.sig;
 }
 

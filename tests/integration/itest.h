@@ -57,7 +57,8 @@ const char *itest_hvtest(void);
 /*
  * Run argv (with extra "NAME=value" env entries) to completion within
  * timeout_ms; *out gets stdout and stderr merged (caller frees). Returns
- * the exit code, 128+signal, or fails the test if it cannot run or hangs.
+ * the exit code, 128+signal, or fails the test if it cannot run, hangs or
+ * a sanitizer reports a defect (leaks included) in its output.
  */
 int itest_run(const char *const *argv, const char *const *env, int timeout_ms, char **out);
 /* Number of live qemu-system processes whose command line contains needle. */
