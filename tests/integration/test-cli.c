@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hvt-config.h"
 #include "itest.h"
 
 static bool have_guest;
@@ -371,6 +372,27 @@ static void test_qmp_options_anywhere(void **state)
 	free(sock);
 }
 
+/* GNU style: options after positional arguments, and "--" ends them. */
+static void test_options_anywhere(void **state)
+{
+	const char *plan_argv[] = { itest_hvtest(), "plan", "list", HVT_SRCDIR
+				    "/suites/examples/migration.cfg", "--short", NULL };
+	const char *vm_argv[] = { itest_hvtest(), "vm", "run", "--", "echo", "--smp", NULL };
+	char *out = NULL;
+	int rc;
+
+	rc = itest_run(plan_argv, NULL, 30000, &out);
+	if (rc != 0 || strncmp(out, "normal.transient_running.no_domain\n", 35))
+		fail_msg("plan list PLAN --short: exit %d:\n%s", rc, out);
+	free(out);
+	if (!have_guest)
+		return;
+	rc = itest_run(vm_argv, NULL, 300000, &out);
+	if (rc != 0 || !strstr(out, "\n--smp\n"))
+		fail_msg("vm run -- echo --smp: exit %d:\n%s", rc, out);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_qmp_busy_monitor),
 		cmocka_unit_test(test_qmp_output),
 		cmocka_unit_test(test_qmp_options_anywhere),
+		cmocka_unit_test(test_options_anywhere),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, group_setup, NULL);
