@@ -365,7 +365,7 @@ static void test_module_loading_errors(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	const char *b = getenv("HVT_BUILDDIR");
-	char *lib = hvt_asprintf("%s/src/lib/libhvtest.so", b ? b : ".");
+	char *lib = hvt_asprintf("%s/src/libhvtest.so", b ? b : ".");
 
 	assert_int_equal(hvt_test_type_load("/nonexistent/mod.so", &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "/nonexistent/mod.so"));
