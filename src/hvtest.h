@@ -24,5 +24,7 @@
 #include "testtype.h"
 #include "guest.h"
 #include "vm.h"
+#include "migrate.h"
+#include "guestos.h"
 
 #endif

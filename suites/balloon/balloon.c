@@ -12,8 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "guestos.h"
-#include "migrate.h"
+#include "hvtest.h"
 
 #define MIB (1024LL * 1024LL)
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hvtest.h"
+#include "vm.h"
 
 /* The guest's view of its memory, in KiB (-1: not reported). */
 struct hvt_guestos_mem {

@@ -6,7 +6,7 @@
 #ifndef HVT_MIGRATE_H
 #define HVT_MIGRATE_H
 
-#include "hvtest.h"
+#include "vm.h"
 
 struct hvt_migrate_stats {
 	double total_ms;	/* migrate command to the destination running */
