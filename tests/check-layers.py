@@ -18,7 +18,8 @@ ALLOWED = {
     'src/plan': ['src/plan', 'src/base'],
     'src/store': ['src/store', 'src/test', 'src/base'],
     'src/report': ['src/report', 'src/store', 'src/test', 'src/base'],
-    'src/run': ['src/run', 'src/test', 'src/base'],
+    # the runner and the session (a whole run: plan, store, reports)
+    'src/run': ['src/run', 'src/plan', 'src/store', 'src/report', 'src/test', 'src/base'],
     'suites': ['suites', 'src', 'src/test', 'src/device', 'src/machine', 'src/base'],
     'src/cli': None,  # the top: everything
 }

@@ -101,8 +101,9 @@ static int do_list(struct hvt_store *s)
 		hvt_store_runs_free(runs, n);
 		return 0;
 	}
-	printf("%5s  %-19s  %-28s %5s %5s %5s %5s %5s %7s  %s\n", "RUN", "STARTED", "PLAN",
-	       "PASS", "FAIL", "ERROR", "SKIP", "TMOUT", "CASES", "STATUS");
+	printf("%5s  %-19s  %-28s %5s %5s %5s %5s %5s %5s %5s %7s  %s\n", "RUN", "STARTED",
+	       "PLAN", "PASS", "FAIL", "ERROR", "SKIP", "TMOUT", "XFAIL", "XPASS", "CASES",
+	       "STATUS");
 	for (size_t i = 0; i < n; i++) {
 		const struct hvt_run_info *ri = &runs[i];
 		char started[32], status[32], cases[32];
@@ -113,10 +114,11 @@ static int do_list(struct hvt_store *s)
 			hvt_snprintf(cases, sizeof(cases), "%ld/%ld", ri->ncases, ri->total);
 		else
 			hvt_snprintf(cases, sizeof(cases), "%ld", ri->ncases);
-		printf("%5lld  %-19s  %-28s %5ld %5ld %5ld %5ld %5ld %7s  %s\n",
+		printf("%5lld  %-19s  %-28s %5ld %5ld %5ld %5ld %5ld %5ld %5ld %7s  %s\n",
 		       (long long)ri->id, started, ri->plan ? ri->plan : "-",
 		       ri->counts[HVT_PASS], ri->counts[HVT_FAIL], ri->counts[HVT_ERROR],
-		       ri->counts[HVT_SKIP], ri->counts[HVT_TIMEOUT], cases, status);
+		       ri->counts[HVT_SKIP], ri->counts[HVT_TIMEOUT], ri->counts[HVT_XFAIL],
+		       ri->counts[HVT_XPASS], cases, status);
 	}
 	hvt_store_runs_free(runs, n);
 	return 0;
@@ -188,6 +190,10 @@ static int do_show(struct hvt_store *s, const struct results_opts *o, const char
 		printf("  %.1fs\n", isfinite(c->duration) ? c->duration : 0.0);
 		if (c->reason && oc != HVT_PASS)
 			printf("          %s\n", c->reason);
+		if (oc == HVT_XFAIL || oc == HVT_XPASS)
+			printf("          %s: %s\n", oc == HVT_XFAIL ? "expected failure"
+							   : "passed, but expected to fail",
+			       c->xfail);
 		for (size_t k = 0; k < c->nchecks; k++)
 			if (c->checks[k].status == HVT_FAIL)
 				printf("          check %s: %s\n", c->checks[k].name,
@@ -195,9 +201,10 @@ static int do_show(struct hvt_store *s, const struct results_opts *o, const char
 		if (oc != HVT_PASS && oc != HVT_SKIP && c->workdir)
 			printf("          work directory: %s\n", c->workdir);
 	}
-	printf("\n%zu cases: %ld pass, %ld fail, %ld error, %ld skip, %ld timeout\n", n,
-	       ri.counts[HVT_PASS], ri.counts[HVT_FAIL], ri.counts[HVT_ERROR], ri.counts[HVT_SKIP],
-	       ri.counts[HVT_TIMEOUT]);
+	printf("\n%zu cases: %ld pass, %ld fail, %ld error, %ld skip, %ld timeout, %ld xfail, "
+	       "%ld xpass\n", n, ri.counts[HVT_PASS], ri.counts[HVT_FAIL], ri.counts[HVT_ERROR],
+	       ri.counts[HVT_SKIP], ri.counts[HVT_TIMEOUT], ri.counts[HVT_XFAIL],
+	       ri.counts[HVT_XPASS]);
 	ret = 0;
 out:
 	hvt_store_cases_free(cases, n);

@@ -273,7 +273,10 @@ static void failure_line(struct hvt_buf *b, long n, const struct hvt_case *c,
 		     outcome_class(o), hvt_outcome_name(o), n);
 	esc(b, c->name);
 	hvt_buf_addf(b, "</a>: ");
-	if (k) {
+	if (o == HVT_XPASS) {
+		hvt_buf_addf(b, "passed, but expected to fail: ");
+		esc(b, c->xfail);
+	} else if (k) {
 		esc(b, k->name);
 		hvt_buf_addf(b, ": ");
 		esc(b, k->message);
@@ -289,19 +292,23 @@ static void html_add(struct hvt_report *r, const struct hvt_case *c)
 	struct hvt_buf *b = &r->buf;
 
 	hvt_buf_addf(b, "<details id=\"c%ld\"%s><summary><span class=\"o %s\">%s</span> ", r->n,
-		     o == HVT_PASS || o == HVT_SKIP ? "" : " open", outcome_class(o),
-		     hvt_outcome_name(o));
+		     hvt_outcome_bad(o) ? " open" : "", outcome_class(o), hvt_outcome_name(o));
 	esc(b, c->name);
 	hvt_buf_addf(b, " <span class=\"dur\">%.1f s", isfinite(c->duration) ? c->duration : 0.0);
 	if (c->attempt > 1)
 		hvt_buf_addf(b, ", attempt %d%s", c->attempt, c->flaky ? ", flaky" : "");
 	hvt_buf_addf(b, "</span></summary>\n<div class=\"case\">\n");
-	if (o != HVT_PASS && o != HVT_SKIP)
+	if (hvt_outcome_bad(o))
 		failure_line(&r->aux, r->n, c, o);
 	if (c->reason) {
 		hvt_buf_addf(b, "<p class=\"reason\">");
 		esc(b, c->reason);
 		hvt_buf_addf(b, "</p>\n");
+	}
+	if (c->xfail) {
+		hvt_buf_addf(b, "<p class=\"expect\">expected to fail: ");
+		esc(b, c->xfail);
+		hvt_buf_addf(b, "%s</p>\n", o == HVT_XPASS ? " &#8212; but it passed" : "");
 	}
 	if (c->nchecks) {
 		hvt_buf_addf(b, "<table class=\"checks\"><tr><th>check</th><th></th><th>at</th>"
@@ -370,8 +377,8 @@ static const char style[] =
 	"td,th{padding:.15em .6em;text-align:left;vertical-align:top}"
 	"tr:nth-child(even){background:#f4f4f4}"
 	".num{text-align:right;font-variant-numeric:tabular-nums}"
-	".o{font-weight:600}.pass{color:#1a7f37}.fail,.error,.timeout{color:#cf222e}"
-	".skip{color:#8a6d00}"
+	".o{font-weight:600}.pass{color:#1a7f37}.fail,.error,.timeout,.xpass{color:#cf222e}"
+	".skip{color:#8a6d00}.xfail{color:#6e40c9}.expect{color:#6e40c9}"
 	"details{margin:.2em 0}summary{cursor:pointer}"
 	".case{margin:.3em 0 1em 1.5em}.dur{color:#666}"
 	".reason{color:#cf222e;white-space:pre-wrap}"
@@ -430,10 +437,12 @@ static void html_end(struct hvt_report *r)
 		}
 	}
 	hvt_buf_addf(&h, "</p>\n<p class=\"summary\">%ld case%s", r->n, r->n == 1 ? "" : "s");
-	for (int o = HVT_PASS; o <= HVT_TIMEOUT; o++)
-		hvt_buf_addf(&h, ", <span class=\"o %s\">%ld %s</span>",
-			     outcome_class((enum hvt_outcome)o), r->counts[o],
-			     hvt_outcome_name((enum hvt_outcome)o));
+	/* expected failures and unexpected passes only in runs that have them */
+	for (int o = 0; o < HVT_OUTCOME_COUNT; o++)
+		if (o <= HVT_TIMEOUT || r->counts[o])
+			hvt_buf_addf(&h, ", <span class=\"o %s\">%ld %s</span>",
+				     outcome_class((enum hvt_outcome)o), r->counts[o],
+				     hvt_outcome_name((enum hvt_outcome)o));
 	hvt_buf_addf(&h, "; %.1f s of case time</p>\n", r->time);
 	if (r->aux.len)
 		hvt_buf_addf(&h, "<ul class=\"failed\">\n%s</ul>\n", r->aux.p);

@@ -61,10 +61,11 @@ static void json_add(struct hvt_report *r, const struct hvt_case *c)
 
 static void json_end(struct hvt_report *r)
 {
-	fprintf(r->out, "\n],\n\"counts\": {\"cases\": %ld, \"pass\": %ld, \"fail\": %ld,"
-			" \"error\": %ld, \"skip\": %ld, \"timeout\": %ld}}\n",
-		r->n, r->counts[HVT_PASS], r->counts[HVT_FAIL], r->counts[HVT_ERROR],
-		r->counts[HVT_SKIP], r->counts[HVT_TIMEOUT]);
+	fprintf(r->out, "\n],\n\"counts\": {\"cases\": %ld", r->n);
+	for (int o = 0; o < HVT_OUTCOME_COUNT; o++)
+		fprintf(r->out, ", \"%s\": %ld", hvt_outcome_name((enum hvt_outcome)o),
+			r->counts[o]);
+	fputs("}}\n", r->out);
 }
 
 const struct report_ops report_json_ops = {

@@ -50,7 +50,7 @@ static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 	put_time(b, c->duration);
 	hvt_buf_addf(b, "\">\n");
 
-	if (c->nmetrics || c->nparams || c->flaky) {
+	if (c->nmetrics || c->nparams || c->flaky || c->xfail) {
 		hvt_buf_addf(b, "      <properties>\n");
 		for (size_t i = 0; i < c->nparams; i++) {
 			char *n = hvt_asprintf("param.%s", c->params[i].key);
@@ -69,6 +69,7 @@ static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 		}
 		if (c->flaky)
 			prop(b, "        ", "flaky", "true");
+		prop(b, "        ", "xfail", c->xfail);
 		hvt_buf_addf(b, "      </properties>\n");
 	}
 
@@ -106,12 +107,30 @@ static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 		esc(b, c->reason ? c->reason : "every check skipped");
 		hvt_buf_addf(b, "\"/>\n");
 		break;
+	case HVT_XFAIL:
+		/* as pytest writes it: Jenkins and GitLab list it as skipped, with why */
+		hvt_buf_addf(b, "      <skipped type=\"xfail\" message=\"expected failure: ");
+		esc(b, c->xfail);
+		hvt_buf_addf(b, "\"/>\n");
+		break;
+	case HVT_XPASS:
+		hvt_buf_addf(b, "      <failure type=\"xpass\" message=\"unexpected pass: ");
+		esc(b, c->xfail);
+		hvt_buf_addf(b, "\">passed, but expected to fail: ");
+		esc(b, c->xfail);
+		hvt_buf_addf(b, "\nremove its xfail key if the bug is fixed</failure>\n");
+		break;
 	case HVT_PASS:
 		break;
 	}
 
 	hvt_buf_addf(b, "      <system-out>");
 	hvt_buf_addf(b, "outcome: %s, attempt %d\n", hvt_outcome_name(o), c->attempt);
+	if (c->xfail) {
+		hvt_buf_addf(b, "expected to fail: ");
+		esc(b, c->xfail);
+		hvt_buf_addf(b, "\n");
+	}
 	for (size_t i = 0; i < c->nchecks; i++) {
 		hvt_buf_addf(b, "[%s] ", hvt_outcome_name(c->checks[i].status));
 		esc(b, c->checks[i].name);
@@ -139,9 +158,9 @@ static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 static void junit_end(struct hvt_report *r)
 {
 	struct hvt_buf h = HVT_BUF_INIT;
-	long failures = r->counts[HVT_FAIL];
+	long failures = r->counts[HVT_FAIL] + r->counts[HVT_XPASS];
 	long errors = r->counts[HVT_ERROR] + r->counts[HVT_TIMEOUT];
-	long skipped = r->counts[HVT_SKIP];
+	long skipped = r->counts[HVT_SKIP] + r->counts[HVT_XFAIL];
 	char ts[32];
 
 	hvt_buf_addf(&h, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

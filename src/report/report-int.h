@@ -20,7 +20,7 @@ struct hvt_report {
 	bool begun, ended;
 	long ncases;		/* announced, -1 unknown */
 	long n;			/* cases reported */
-	long counts[HVT_TIMEOUT + 1];
+	long counts[HVT_OUTCOME_COUNT];
 	double time;		/* sum of case durations */
 	/* a copy of the run's record; run.id is 0 without a run */
 	struct hvt_run_info run;

@@ -89,6 +89,12 @@ static void put_checks(FILE *f, const struct hvt_case *c)
 	}
 }
 
+/*
+ * One test point per case: "ok" for pass and skip (# SKIP reason), "not
+ * ok # TODO reason" for an expected failure (a TAP harness does not count
+ * it as failed), "not ok" for fail, error, timeout and an unexpected pass
+ * -- no TODO there, so that a harness fails on it as hvtest does.
+ */
 static void tap_add(struct hvt_report *r, const struct hvt_case *c)
 {
 	enum hvt_outcome o = hvt_case_outcome(c);
@@ -101,12 +107,19 @@ static void tap_add(struct hvt_report *r, const struct hvt_case *c)
 	if (o == HVT_SKIP) {
 		fputs(" # SKIP ", f);
 		put_line(f, c->reason ? c->reason : "every check skipped");
+	} else if (o == HVT_XFAIL) {
+		fputs(" # TODO ", f);
+		put_line(f, c->xfail);
 	}
 	fputs("\n  ---\n  outcome: ", f);
 	fputs(hvt_outcome_name(o), f);
 	if (c->reason) {
 		fputs("\n  reason: ", f);
 		put_yaml_str(f, c->reason);
+	}
+	if (c->xfail) {
+		fputs("\n  xfail: ", f);
+		put_yaml_str(f, c->xfail);
 	}
 	fputs("\n  type: ", f);
 	put_yaml_str(f, c->type);
@@ -116,7 +129,7 @@ static void tap_add(struct hvt_report *r, const struct hvt_case *c)
 	fputs("  duration: ", f);
 	put_yaml_num(f, c->duration);
 	fputc('\n', f);
-	if (o == HVT_FAIL) {
+	if (o == HVT_FAIL || o == HVT_XFAIL) {
 		fputs("  failed:\n", f);
 		for (size_t i = 0; i < c->nchecks; i++) {
 			if (c->checks[i].status != HVT_FAIL)
@@ -152,9 +165,11 @@ static void tap_end(struct hvt_report *r)
 {
 	if (r->ncases < 0)
 		fprintf(r->out, "1..%ld\n", r->n);
-	fprintf(r->out, "# pass %ld, fail %ld, error %ld, skip %ld, timeout %ld\n",
-		r->counts[HVT_PASS], r->counts[HVT_FAIL], r->counts[HVT_ERROR],
-		r->counts[HVT_SKIP], r->counts[HVT_TIMEOUT]);
+	fputs("#", r->out);
+	for (int o = 0; o < HVT_OUTCOME_COUNT; o++)
+		fprintf(r->out, "%s %s %ld", o ? "," : "", hvt_outcome_name((enum hvt_outcome)o),
+			r->counts[o]);
+	fputc('\n', r->out);
 }
 
 const struct report_ops report_tap_ops = {

@@ -3,9 +3,9 @@
  * The runner: schedules case attempts into forked processes, enforces
  * timeouts, collects each attempt's record and shows progress.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,9 +22,12 @@
 #define DEFAULT_TIMEOUT 600.0
 /* How long a timed-out case gets after SIGTERM to kill its machines itself. */
 #define TERM_GRACE_MS 2000
+/* How deep the search for forensic files goes below an attempt's directory. */
+#define FORENSICS_DEPTH 16
 
 struct job {
 	struct hvt_case *tmpl;	/* the case as the plan gives it */
+	double timeout;		/* seconds per attempt: its "timeout" key, or the runner's */
 	int attempt;
 	int runs_left;		/* repeats still to start after this one */
 	int reruns_left;
@@ -40,6 +43,7 @@ struct slot {
 	char *dir;
 	int64_t deadline;
 	int64_t started;
+	double wall_started;	/* wall clock, for the record of a killed attempt */
 };
 
 struct runner {
@@ -108,47 +112,62 @@ static void case_main(void *arg)
 	hvt_proc_kill_all();
 }
 
-static struct hvt_case *case_copy(const struct hvt_case *t)
-{
-	struct hvt_case *c = hvt_case_new(t->name, t->shortname, t->type);
-
-	c->index = t->index;
-	for (size_t i = 0; i < t->nparams; i++)
-		hvt_case_set_param(c, t->params[i].key, t->params[i].value);
-	return c;
-}
-
 static const char *const forensic_files[] = {
 	"console.log", "qmp.log", "qemu.stderr", "output.log", "exec.stdout", "exec.stderr",
 };
 
-static struct hvt_case *artifact_case;
-static size_t artifact_root_len;
-
-static int add_forensics(const char *path, const struct stat *st, int flag, struct FTW *f)
+static bool is_forensic(const char *name)
 {
-	if (flag != FTW_F)
-		return 0;
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(forensic_files); i++) {
-		if (!strcmp(path + f->base, forensic_files[i])) {
-			const char *rel = path + artifact_root_len + 1;
-
-			for (size_t k = 0; k < artifact_case->nartifacts; k++)
-				if (!strcmp(artifact_case->artifacts[k].path, rel))
-					return 0;
-			hvt_case_artifact(artifact_case, rel, rel);
-		}
-	}
-	return 0;
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(forensic_files); i++)
+		if (!strcmp(name, forensic_files[i]))
+			return true;
+	return false;
 }
 
-/* Record the forensic files the attempt left in its directory as artifacts. */
-static void collect_forensics(struct hvt_case *c, const char *dir)
+/*
+ * Record the forensic files below root/rel (rel "" for root itself) as
+ * artifacts named by their path relative to root; symbolic links are
+ * not followed. Everything it uses is on the stack or in c: no walker
+ * with global state (nftw() has no argument for its callback).
+ */
+static void collect_forensics(struct hvt_case *c, const char *root, const char *rel, int depth)
 {
-	artifact_case = c;
-	artifact_root_len = strlen(dir);
-	nftw(dir, add_forensics, 16, FTW_PHYS);
-	artifact_case = NULL;
+	char *dir = rel[0] ? hvt_asprintf("%s/%s", root, rel) : hvt_strdup(root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	free(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		unsigned char type = e->d_type;
+		struct stat st;
+		char *path;
+		bool known = false;
+
+		/* file systems that do not say: ask, without following links */
+		if (type == DT_UNKNOWN && !fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		if (type != DT_REG && type != DT_DIR)
+			continue;
+		if (type == DT_DIR && (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")))
+			continue;
+		if (type == DT_REG && !is_forensic(e->d_name))
+			continue;
+		path = rel[0] ? hvt_asprintf("%s/%s", rel, e->d_name) : hvt_strdup(e->d_name);
+		if (type == DT_DIR) {
+			if (depth < FORENSICS_DEPTH)
+				collect_forensics(c, root, path, depth + 1);
+			free(path);
+			continue;
+		}
+		for (size_t k = 0; k < c->nartifacts && !known; k++)
+			known = !strcmp(c->artifacts[k].path, path);
+		if (!known)
+			hvt_case_artifact(c, path, path);
+		free(path);
+	}
+	closedir(d);
 }
 
 /* The record of an ended attempt: its own, or one saying how it ended. */
@@ -168,8 +187,10 @@ static struct hvt_case *collect(struct slot *s, const struct hvt_proc_status *st
 		json_object_put(j);
 	}
 	if (!c) {
-		c = case_copy(s->job->tmpl);
+		c = hvt_case_copy(s->job->tmpl);
 		c->attempt = s->job->attempt;
+		c->start = s->wall_started;
+		free(c->workdir);
 		c->workdir = hvt_strdup(s->dir);
 		if (timed_out) {
 			c->timed_out = true;
@@ -184,10 +205,39 @@ static struct hvt_case *collect(struct slot *s, const struct hvt_proc_status *st
 		}
 	}
 	c->duration = secs;
-	collect_forensics(c, s->dir);
+	collect_forensics(c, s->dir, "", 0);
 	free(text);
 	free(path);
 	return c;
+}
+
+int hvt_runner_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* -EDEADLK when forking a case process now could copy another thread's locks. */
+static int check_one_thread(struct hvt_err *err)
+{
+	int n = hvt_runner_threads();
+
+	if (n <= 1)
+		return 0; /* one, or no /proc to count with: nothing to go by */
+	return hvt_err_set(err, -EDEADLK,
+			   "this process has %d threads: the runner forks case processes that "
+			   "go on running hvtest code without exec, and fork() copies only the "
+			   "calling thread, so a lock another thread holds (malloc, stdio, a "
+			   "library's) would stay locked in the case process for good; run "
+			   "cases from a process without other threads", n);
 }
 
 static int start(struct runner *r, struct slot *s, struct job *job, struct hvt_err *err)
@@ -197,6 +247,9 @@ static int start(struct runner *r, struct slot *s, struct job *job, struct hvt_e
 	char *out;
 	int ret;
 
+	ret = check_one_thread(err);
+	if (ret)
+		return ret;
 	s->job = job;
 	s->dir = hvt_asprintf("%s/%ld.%d", r->o->workroot, job->tmpl->index, job->attempt);
 	hvt_rm_rf(s->dir);
@@ -210,8 +263,8 @@ static int start(struct runner *r, struct slot *s, struct job *job, struct hvt_e
 	if (!s->proc)
 		return err ? err->code : -EIO;
 	s->started = hvt_now_ms();
-	s->deadline = s->started +
-		      (int64_t)((r->o->timeout > 0 ? r->o->timeout : DEFAULT_TIMEOUT) * 1000);
+	s->wall_started = hvt_wall_now();
+	s->deadline = s->started + (int64_t)(job->timeout * 1000);
 	r->running++;
 	return 0;
 }
@@ -225,19 +278,29 @@ static struct job *next_job(struct runner *r)
 	return NULL;
 }
 
-/* "check NAME: message" of the first failed check, for a failing case's line. */
-static const char *first_failure(const struct hvt_case *c)
+/*
+ * Why a finished case did not pass, for its progress line, into buf: its
+ * reason, else "check NAME: message" of its first failed check, and for
+ * an expected failure or an unexpected pass what was expected.
+ */
+static const char *why_not_passed(const struct hvt_case *c, enum hvt_outcome oc, char *buf,
+				  size_t len)
 {
-	static char buf[512];
+	const struct hvt_check *k = NULL;
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nchecks; i++) {
-		if (c->checks[i].status == HVT_FAIL) {
-			snprintf(buf, sizeof(buf), "check %s: %s", c->checks[i].name,
-				 c->checks[i].message);
-			break;
-		}
-	}
+	for (size_t i = 0; i < c->nchecks && !k; i++)
+		if (c->checks[i].status == HVT_FAIL)
+			k = &c->checks[i];
+	if (oc == HVT_XPASS)
+		snprintf(buf, len, "expected to fail: %s", c->xfail);
+	else if (c->reason)
+		snprintf(buf, len, "%s", c->reason);
+	else if (k && oc == HVT_XFAIL)
+		snprintf(buf, len, "%s (check %s: %s)", c->xfail, k->name, k->message);
+	else if (k)
+		snprintf(buf, len, "check %s: %s", k->name, k->message);
+	else
+		buf[0] = '\0';
 	return buf;
 }
 
@@ -261,17 +324,20 @@ static void progress(struct runner *r, const struct hvt_case *c)
 			snprintf(eta, sizeof(eta), ", ETA %.0fs", left);
 	}
 	if (c) {
+		char why[512];
+
 		oc = hvt_case_outcome(c);
+		why_not_passed(c, oc, why, sizeof(why));
 		if (r->o->tty)
 			fputs("\r\033[K", f);
 		if (!r->o->tty || oc != HVT_PASS) {
-			const char *col = oc == HVT_PASS ? "\033[32m" :
-					  oc == HVT_SKIP ? "\033[33m" : "\033[31m";
+			const char *col = oc == HVT_PASS		      ? "\033[32m" :
+					  oc == HVT_SKIP || oc == HVT_XFAIL ? "\033[33m" :
+									      "\033[31m";
 
 			fprintf(f, "%s%-7s%s %s (%.1f s)%s%s\n", r->o->tty ? col : "",
 				hvt_outcome_name(oc), r->o->tty ? "\033[0m" : "", c->name,
-				c->duration, c->reason || oc == HVT_FAIL ? ": " : "",
-				c->reason ? c->reason : first_failure(c));
+				c->duration, why[0] ? ": " : "", why);
 		}
 	}
 	if (r->o->tty) {
@@ -301,7 +367,7 @@ static void finish(struct runner *r, struct slot *s, bool timed_out)
 	r->running--;
 	c = collect(s, &st, timed_out, secs);
 	oc = hvt_case_outcome(c);
-	bad = oc == HVT_FAIL || oc == HVT_ERROR || oc == HVT_TIMEOUT;
+	bad = hvt_outcome_bad(oc);
 	r->attempts_done++;
 	r->attempt_secs += secs;
 
@@ -323,11 +389,19 @@ static void finish(struct runner *r, struct slot *s, bool timed_out)
 		/*
 		 * With --repeat every repetition counts: the case fails when
 		 * any of them did, even if the last one passed, and it is
-		 * flaky when they disagree.
+		 * flaky when they disagree. A failed check is what an xfail
+		 * case expects, so it would turn that case's verdict good:
+		 * there the disagreement is an error, unless the last
+		 * repetition is bad itself.
 		 */
-		hvt_case_check(c, "repetitions", false, "%d of %d repetitions failed",
-			       job->reps_failed, job->reps_done);
-		c->checks[c->nchecks - 1].t = secs;
+		if (!c->xfail) {
+			hvt_case_check(c, "repetitions", false, "%d of %d repetitions failed",
+				       job->reps_failed, job->reps_done);
+			c->checks[c->nchecks - 1].t = secs;
+		} else if (!bad) {
+			hvt_case_error(c, "%d of %d repetitions did not fail as expected",
+				       job->reps_failed, job->reps_done);
+		}
 		if (job->reps_failed < job->reps_done)
 			job->failed_before = true;
 		oc = hvt_case_outcome(c);
@@ -398,6 +472,66 @@ static void wait_some(struct runner *r)
 		progress(r, NULL);
 }
 
+/*
+ * A case's own "timeout" key into *secs (left alone when absent):
+ * -EINVAL with err naming the case unless it is seconds > 0.
+ */
+static int case_timeout(const struct hvt_case *c, double *secs, struct hvt_err *err)
+{
+	double v;
+
+	if (!hvt_case_param(c, "timeout", NULL))
+		return 0;
+	if (hvt_case_param_double(c, "timeout", 0, &v, err) || !(v > 0) || v > INT_MAX / 1000)
+		return hvt_err_set(err, -EINVAL, "case %s: timeout = '%s' is not a number of "
+				   "seconds > 0", c->name, hvt_case_param(c, "timeout", ""));
+	*secs = v;
+	return 0;
+}
+
+/* Every case's own timeout, before any case starts. */
+static int check_timeouts(struct hvt_case *const *cases, size_t n, struct hvt_err *err)
+{
+	double secs;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = case_timeout(cases[i], &secs, err);
+	return ret;
+}
+
+int hvt_runner_check(struct hvt_case *const *cases, size_t n, struct hvt_err *err)
+{
+	struct hvt_strv unknown = HVT_STRV_INIT;
+	size_t bad = 0;
+	char *list;
+	int ret = check_timeouts(cases, n, err);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		const char *t = cases[i]->type[0] ? cases[i]->type : "(no type key)";
+		bool seen = false;
+
+		if (hvt_test_type_find(cases[i]->type))
+			continue;
+		bad++;
+		for (size_t k = 0; k < unknown.n && !seen; k++)
+			seen = !strcmp(unknown.v[k], t);
+		if (!seen)
+			hvt_strv_push(&unknown, t);
+	}
+	if (bad) {
+		list = hvt_strv_join_quoted(&unknown);
+		ret = hvt_err_set(err, -EINVAL, "%zu of %zu cases name test types that are not "
+				  "registered: %s; load their module with --module, or see "
+				  "'hvtest run --types'", bad, n, list);
+		free(list);
+	}
+	hvt_strv_release(&unknown);
+	return ret;
+}
+
 int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_runner_opts *o,
 		   struct hvt_runner_summary *sum, struct hvt_err *err)
 {
@@ -407,6 +541,9 @@ int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_run
 	memset(sum, 0, sizeof(*sum));
 	if (!o->workroot)
 		return hvt_err_set(err, -EINVAL, "the runner needs a work directory");
+	ret = check_timeouts(cases, n, err);
+	if (ret)
+		return ret;
 	ret = hvt_mkdir_p(o->workroot, 0755, err);
 	if (ret)
 		return ret;
@@ -418,6 +555,9 @@ int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_run
 	r.retry = hvt_zalloc(sizeof(*r.retry) * (n ? n : 1));
 	for (size_t i = 0; i < n; i++) {
 		r.jobs[i].tmpl = cases[i];
+		r.jobs[i].timeout = o->timeout > 0 ? o->timeout : DEFAULT_TIMEOUT;
+		/* check_timeouts() has seen that it parses */
+		case_timeout(cases[i], &r.jobs[i].timeout, NULL);
 		r.jobs[i].attempt = 1;
 		r.jobs[i].runs_left = (o->repeat > 1 ? o->repeat : 1) - 1;
 		r.jobs[i].reruns_left = o->rerun_failed;

@@ -14,7 +14,11 @@
 
 struct hvt_runner_opts {
 	int jobs;	  /* cases at once; 0: the number of online CPUs */
-	double timeout;	  /* seconds per case attempt; 0: 600 */
+	/*
+	 * Seconds per case attempt; 0: 600. A case's own key "timeout"
+	 * (seconds) overrides it for that case.
+	 */
+	double timeout;
 	int repeat;	  /* runs of each case; 0: 1 */
 	int rerun_failed; /* extra attempts for a failing case; a later pass is flaky */
 	const char *workroot; /* case work dirs: WORKROOT/<index>.<attempt> */
@@ -30,20 +34,53 @@ struct hvt_runner_opts {
 };
 
 struct hvt_runner_summary {
-	size_t cases;	       /* distinct cases run */
-	size_t outcome[5];     /* final outcomes, by enum hvt_outcome */
+	size_t cases;			   /* distinct cases run */
+	size_t outcome[HVT_OUTCOME_COUNT]; /* final outcomes, by enum hvt_outcome */
 	size_t flaky;
-	double wall;	       /* seconds */
+	double wall;			   /* seconds */
 };
 
 /*
- * Run every case in cases (templates: name, type, index, params), each
- * attempt in a forked process of its own. Returns 0 when the run
+ * Run every case in cases (templates: name, type, index, params, xfail),
+ * each attempt in a forked process of its own. Returns 0 when the run
  * completed (whatever the outcomes), -errno when the runner itself
- * could not go on.
+ * could not go on: -EINVAL for a case whose "timeout" key is not a number
+ * of seconds > 0 (before any case runs), -EDEADLK when the process has
+ * more than one thread. A case of an unregistered type runs, and is an
+ * error saying so (hvt_runner_check() refuses such cases beforehand).
+ *
+ * Why one thread only: a case process is forked and runs hvtest code
+ * without exec. fork() copies just the calling thread; a lock another
+ * thread held at that moment (malloc's arenas, stdio, a library's
+ * mutex) stays locked in the child with no thread left to release it,
+ * and the case hangs or corrupts state at its first use of it. The
+ * runner therefore counts the threads (/proc/self/task) before every
+ * fork and refuses to go on when there is more than one; start it from
+ * a process that has no other thread (a server runs it in a child
+ * process of its own).
+ *
+ * A repeated xfail case is an expected failure only when every
+ * repetition failed: its last record becomes an error ("K of N
+ * repetitions did not fail as expected") when an earlier one passed,
+ * errored or timed out and its own did not. A failing rerun of an
+ * unexpected pass is flaky and counts as the expected failure.
  */
 int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_runner_opts *o,
 		   struct hvt_runner_summary *sum, struct hvt_err *err);
+
+/*
+ * Whether cases can all run: -EINVAL when a "timeout" key is not a number
+ * of seconds > 0 (err names the case) or when test types are not
+ * registered (err lists them), else 0. For a front end, before it
+ * records a run.
+ */
+int hvt_runner_check(struct hvt_case *const *cases, size_t n, struct hvt_err *err);
+
+/*
+ * The number of threads of this process (/proc/self/task), or -errno
+ * when it cannot be counted.
+ */
+int hvt_runner_threads(void);
 
 /* "K/N" with 1 <= K <= N: the shard of a plan a host runs. */
 int hvt_runner_parse_shard(const char *s, int *k, int *n, struct hvt_err *err);

@@ -27,16 +27,16 @@ const char *hvt_diff_kind_name(enum hvt_diff_kind k)
 	return kind_names[k];
 }
 
-static bool bad(enum hvt_outcome o)
-{
-	return o == HVT_FAIL || o == HVT_ERROR || o == HVT_TIMEOUT;
-}
-
-/* Why a case did not pass: its reason, else its first failed check. */
+/*
+ * Why a case did not pass: its reason, else what was expected of an
+ * unexpected pass, else its first failed check.
+ */
 static char *why(const struct hvt_case *c)
 {
 	if (c->reason)
 		return hvt_strdup(c->reason);
+	if (c->xfail && hvt_case_outcome(c) == HVT_XPASS)
+		return hvt_asprintf("passed, but expected to fail: %s", c->xfail);
 	for (size_t i = 0; i < c->nchecks; i++)
 		if (c->checks[i].status == HVT_FAIL)
 			return hvt_asprintf("%s: %s", c->checks[i].name, c->checks[i].message);
@@ -154,9 +154,9 @@ void hvt_diff_cases(struct hvt_case *const *a, size_t na, struct hvt_case *const
 		if (oa != ob) {
 			enum hvt_diff_kind k = HVT_DIFF_CHANGED;
 
-			if (!bad(oa) && bad(ob))
+			if (!hvt_outcome_bad(oa) && hvt_outcome_bad(ob))
 				k = HVT_DIFF_NEW_FAILURE;
-			else if (bad(oa) && ob == HVT_PASS)
+			else if ((hvt_outcome_bad(oa) || oa == HVT_XFAIL) && ob == HVT_PASS)
 				k = HVT_DIFF_FIX;
 			e = add(diff, &alloc, k, cb->name);
 			e->a = oa;

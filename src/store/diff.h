@@ -12,9 +12,11 @@
 #include "store.h"
 
 enum hvt_diff_kind {
-	HVT_DIFF_NEW_FAILURE,	/* pass/skip in A, fail/error/timeout in B */
-	HVT_DIFF_FIX,		/* fail/error/timeout in A, pass in B */
-	HVT_DIFF_CHANGED,	/* any other change of outcome (fail -> error, pass -> skip...) */
+	/* not bad in A (pass, skip, xfail), bad in B (fail, error, timeout, xpass) */
+	HVT_DIFF_NEW_FAILURE,
+	HVT_DIFF_FIX,		/* bad or xfail in A, pass in B */
+	/* any other change of outcome (fail -> error, pass -> skip, fail -> xfail...) */
+	HVT_DIFF_CHANGED,
 	HVT_DIFF_FLAKY,		/* marked flaky in B (passed only on a rerun) */
 	HVT_DIFF_ONLY_A,	/* ran in A, not in B */
 	HVT_DIFF_ONLY_B,	/* ran in B, not in A */

@@ -8,7 +8,6 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store.h"
 
@@ -42,10 +41,11 @@ static const char schema_sql[] =
 	" idx INTEGER NOT NULL,"		/* index in the expanded plan */
 	" name TEXT NOT NULL, shortname TEXT NOT NULL, type TEXT NOT NULL,"
 	" attempt INTEGER NOT NULL,"
-	" outcome TEXT NOT NULL,"		/* pass fail error skip timeout */
+	" outcome TEXT NOT NULL,"	/* pass fail error skip timeout xfail xpass */
 	" errored INTEGER NOT NULL, skipped INTEGER NOT NULL,"
 	" timed_out INTEGER NOT NULL, flaky INTEGER NOT NULL,"
 	" reason TEXT, start REAL, duration REAL, workdir TEXT,"
+	" xfail TEXT,"			/* why it is expected to fail; NULL: it is not */
 	" UNIQUE (run_id, idx, attempt));"
 	"CREATE INDEX cases_by_name ON cases (run_id, name);"
 	"CREATE TABLE params ("
@@ -65,14 +65,28 @@ static const char schema_sql[] =
 	"CREATE TABLE artifacts ("
 	" case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
 	" pos INTEGER NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,"
-	" PRIMARY KEY (case_id, pos));"
+	" PRIMARY KEY (case_id, pos));";
+
+/* The views, on top of either schema version's tables. */
+static const char views_sql[] =
 	/* the last attempt of each case */
 	"CREATE VIEW final_cases AS SELECT * FROM cases c WHERE attempt ="
 	" (SELECT MAX(attempt) FROM cases d WHERE d.run_id = c.run_id AND d.idx = c.idx);"
 	"CREATE VIEW run_counts AS SELECT run_id, COUNT(*) AS cases,"
 	" SUM(outcome = 'pass') AS pass, SUM(outcome = 'fail') AS fail,"
 	" SUM(outcome = 'error') AS error, SUM(outcome = 'skip') AS skip,"
-	" SUM(outcome = 'timeout') AS timeout FROM final_cases GROUP BY run_id;";
+	" SUM(outcome = 'timeout') AS timeout, SUM(outcome = 'xfail') AS xfail,"
+	" SUM(outcome = 'xpass') AS xpass FROM final_cases GROUP BY run_id;";
+
+/*
+ * Version 1 -> 2: cases.xfail, and run_counts counts xfail and xpass.
+ * Version 1 records stay valid as they are (no case of theirs was
+ * expected to fail). The views are made again so that final_cases has
+ * the new column.
+ */
+static const char upgrade_v2_sql[] =
+	"ALTER TABLE cases ADD COLUMN xfail TEXT;"
+	"DROP VIEW run_counts; DROP VIEW final_cases;";
 
 static int db_fail(struct hvt_store *s, struct hvt_err *err, const char *what)
 {
@@ -164,8 +178,40 @@ static double col_double(sqlite3_stmt *st, int i)
 }
 
 /*
- * Decide whether the file is ours, create the schema in an empty one, and
- * refuse foreign, newer or damaged databases.
+ * Bring a database of an older schema version to this one, in one
+ * transaction (a concurrent hvtest of the old version sees the whole
+ * change or none of it; it then refuses the newer schema).
+ */
+static int upgrade(struct hvt_store *s, int ver, struct hvt_err *err)
+{
+	char *sql;
+	int ret, now = ver;
+
+	ret = exec(s, "BEGIN IMMEDIATE", err);
+	if (ret)
+		return ret;
+	/* another process may have upgraded it meanwhile */
+	ret = pragma_int(s, "PRAGMA user_version", &now, err);
+	if (ret || now >= HVT_STORE_SCHEMA_VERSION)
+		goto out;
+	sql = hvt_asprintf("%s %s PRAGMA user_version = %d;", upgrade_v2_sql, views_sql,
+			   HVT_STORE_SCHEMA_VERSION);
+	ret = exec(s, sql, err);
+	free(sql);
+	if (ret)
+		hvt_err_prefix(err, "%s: upgrading schema version %d to %d", s->path, ver,
+			       HVT_STORE_SCHEMA_VERSION);
+out:
+	if (ret) {
+		exec(s, "ROLLBACK", NULL);
+		return ret;
+	}
+	return exec(s, "COMMIT", err);
+}
+
+/*
+ * Decide whether the file is ours, create the schema in an empty one,
+ * upgrade an older one, and refuse foreign, newer or damaged databases.
  */
 static int check_schema(struct hvt_store *s, struct hvt_err *err)
 {
@@ -181,9 +227,10 @@ static int check_schema(struct hvt_store *s, struct hvt_err *err)
 	if (ret)
 		return ret;
 	if (app == 0 && ver == 0 && objects == 0) {
-		char *sql = hvt_asprintf("BEGIN IMMEDIATE; %s PRAGMA application_id = %d;"
+		char *sql = hvt_asprintf("BEGIN IMMEDIATE; %s %s PRAGMA application_id = %d;"
 					 " PRAGMA user_version = %d; COMMIT;",
-					 schema_sql, HVT_STORE_APP_ID, HVT_STORE_SCHEMA_VERSION);
+					 schema_sql, views_sql, HVT_STORE_APP_ID,
+					 HVT_STORE_SCHEMA_VERSION);
 
 		ret = exec(s, sql, err);
 		free(sql);
@@ -202,6 +249,8 @@ static int check_schema(struct hvt_store *s, struct hvt_err *err)
 				   s->path, ver, HVT_STORE_SCHEMA_VERSION);
 	if (ver < 1)
 		return hvt_err_set(err, -EBADMSG, "%s: no schema version; not usable", s->path);
+	if (ver < HVT_STORE_SCHEMA_VERSION)
+		return upgrade(s, ver, err);
 	return 0;
 }
 
@@ -266,14 +315,6 @@ const char *hvt_store_path(const struct hvt_store *s)
 	return s->path;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int hvt_store_run_begin(struct hvt_store *s, const struct hvt_run_info *info,
 			int64_t *run_id, struct hvt_err *err)
 {
@@ -289,7 +330,7 @@ int hvt_store_run_begin(struct hvt_store *s, const struct hvt_run_info *info,
 		      " VALUES (?, ?, ?, ?, ?, ?)", err);
 	if (ret)
 		goto err_rollback;
-	sqlite3_bind_double(st, 1, info->started > 0 ? info->started : wall_now());
+	sqlite3_bind_double(st, 1, info->started > 0 ? info->started : hvt_wall_now());
 	bind_text(st, 2, info->plan);
 	bind_text(st, 3, info->filters);
 	bind_text(st, 4, info->argv);
@@ -422,8 +463,8 @@ int hvt_store_case_add(struct hvt_store *s, int64_t run_id, const struct hvt_cas
 		goto err_rollback;
 	ret = prepare(s, &st,
 		      "INSERT INTO cases (run_id, idx, name, shortname, type, attempt, outcome,"
-		      " errored, skipped, timed_out, flaky, reason, start, duration, workdir)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
+		      " errored, skipped, timed_out, flaky, reason, start, duration, workdir,"
+		      " xfail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
 	if (ret)
 		goto err_rollback;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -441,6 +482,7 @@ int hvt_store_case_add(struct hvt_store *s, int64_t run_id, const struct hvt_cas
 	bind_double(st, 13, c->start);
 	bind_double(st, 14, c->duration);
 	bind_text(st, 15, c->workdir);
+	bind_text(st, 16, c->xfail);
 	ret = step_done(s, st, "insert case", err);
 	if (ret) {
 		if (ret == -EEXIST)
@@ -472,7 +514,7 @@ int hvt_store_run_end(struct hvt_store *s, int64_t run_id, int exit_status, stru
 		      " WHERE id = ?", err);
 	if (ret)
 		return ret;
-	sqlite3_bind_double(st, 1, wall_now());
+	sqlite3_bind_double(st, 1, hvt_wall_now());
 	sqlite3_bind_int(st, 2, exit_status);
 	sqlite3_bind_int64(st, 3, run_id);
 	return step_done(s, st, "end run", err);
@@ -598,7 +640,8 @@ static const char runs_sql[] =
 	"SELECT r.id, r.started, r.finished, r.plan, r.filters, r.argv, r.total, r.pid,"
 	" r.exit_status, h.hostname, h.kernel, h.qemu, h.qemu_version, h.accel,"
 	" h.accel_reason, h.hvtest_version, IFNULL(n.cases, 0), IFNULL(n.pass, 0),"
-	" IFNULL(n.fail, 0), IFNULL(n.error, 0), IFNULL(n.skip, 0), IFNULL(n.timeout, 0)"
+	" IFNULL(n.fail, 0), IFNULL(n.error, 0), IFNULL(n.skip, 0), IFNULL(n.timeout, 0),"
+	" IFNULL(n.xfail, 0), IFNULL(n.xpass, 0)"
 	" FROM runs r LEFT JOIN hosts h ON h.run_id = r.id"
 	" LEFT JOIN run_counts n ON n.run_id = r.id";
 
@@ -624,7 +667,8 @@ static void read_run(sqlite3_stmt *st, struct hvt_run_info *ri)
 	ri->host.accel_reason = col_text(st, 14);
 	ri->host.hvtest_version = col_text(st, 15);
 	ri->ncases = (long)sqlite3_column_int64(st, 16);
-	for (int o = HVT_PASS; o <= HVT_TIMEOUT; o++)
+	/* the counts' columns are in the order of enum hvt_outcome */
+	for (int o = 0; o < HVT_OUTCOME_COUNT; o++)
 		ri->counts[o] = (long)sqlite3_column_int64(st, 17 + o);
 }
 
@@ -795,7 +839,7 @@ int hvt_store_run_cases(struct hvt_store *s, int64_t run_id, bool all_attempts,
 	if (ret)
 		return ret;
 	sql = hvt_asprintf("SELECT id, idx, name, shortname, type, attempt, errored, skipped,"
-			   " timed_out, flaky, reason, start, duration, workdir FROM %s"
+			   " timed_out, flaky, reason, start, duration, workdir, xfail FROM %s"
 			   " WHERE run_id = ? ORDER BY idx, attempt",
 			   all_attempts ? "cases" : "final_cases");
 	ret = prepare(s, &st, sql, err);
@@ -824,6 +868,7 @@ int hvt_store_run_cases(struct hvt_store *s, int64_t run_id, bool all_attempts,
 		c->start = col_double(st, 11);
 		c->duration = col_double(st, 12);
 		c->workdir = col_text(st, 13);
+		c->xfail = col_text(st, 14);
 		c->t0 = 0;
 		ret = load_parts(s, sqlite3_column_int64(st, 0), c, err);
 		if (ret)

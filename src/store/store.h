@@ -16,8 +16,11 @@
 #define HVT_RESULTS_DIR_DEFAULT "hvtest-results"
 /* The database file inside a results directory. */
 #define HVT_STORE_FILE "results.db"
-/* PRAGMA user_version of the schema this code writes. */
-#define HVT_STORE_SCHEMA_VERSION 1
+/*
+ * PRAGMA user_version of the schema this code writes (2: cases.xfail and
+ * the xfail/xpass counts); hvt_store_open() upgrades older ones.
+ */
+#define HVT_STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id marking a database as ours ("HVT1"). */
 #define HVT_STORE_APP_ID 0x48565431
 
@@ -52,16 +55,17 @@ struct hvt_run_info {
 	int exit_status;	/* hvtest's exit status; -1 until the run ended */
 	struct hvt_host_info host;
 	/* read back: final outcomes of the run's cases, by enum hvt_outcome */
-	long counts[HVT_TIMEOUT + 1];
+	long counts[HVT_OUTCOME_COUNT];
 	long ncases;		/* cases stored (final attempts) */
 };
 
 void hvt_run_info_release(struct hvt_run_info *ri);
 
 /*
- * Open (creating DIR and the schema if needed) DIR/results.db. A file that
- * is not an SQLite database, a database of another application, one with
- * a newer schema, or a corrupt one gives an error naming the file.
+ * Open (creating DIR and the schema if needed) DIR/results.db; a database
+ * of an older schema version is upgraded in place, in one transaction. A
+ * file that is not an SQLite database, a database of another application,
+ * one with a newer schema, or a corrupt one gives an error naming the file.
  * Returns a handle, or NULL with err set.
  */
 struct hvt_store *hvt_store_open(const char *dir, struct hvt_err *err);

@@ -7,13 +7,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "case.h"
 
 static const char *const outcome_names[] = {
 	[HVT_PASS] = "pass", [HVT_FAIL] = "fail", [HVT_ERROR] = "error",
-	[HVT_SKIP] = "skip", [HVT_TIMEOUT] = "timeout",
+	[HVT_SKIP] = "skip", [HVT_TIMEOUT] = "timeout", [HVT_XFAIL] = "xfail",
+	[HVT_XPASS] = "xpass",
 };
 
 const char *hvt_outcome_name(enum hvt_outcome o)
@@ -34,17 +34,20 @@ int hvt_outcome_parse(const char *name, enum hvt_outcome *out)
 	return -EINVAL;
 }
 
+bool hvt_outcome_bad(enum hvt_outcome o)
+{
+	return o == HVT_FAIL || o == HVT_ERROR || o == HVT_TIMEOUT || o == HVT_XPASS;
+}
+
 struct hvt_case *hvt_case_new(const char *name, const char *shortname, const char *type)
 {
 	struct hvt_case *c = hvt_zalloc(sizeof(*c));
-	struct timespec ts;
 
 	c->name = hvt_strdup(name);
 	c->shortname = hvt_strdup(shortname ? shortname : name);
 	c->type = hvt_strdup(type ? type : "");
 	c->attempt = 1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c->start = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	c->start = hvt_wall_now();
 	c->t0 = hvt_now();
 	return c;
 }
@@ -78,6 +81,7 @@ void hvt_case_free(struct hvt_case *c)
 	free(c->type);
 	free(c->workdir);
 	free(c->reason);
+	free(c->xfail);
 	free(c);
 }
 
@@ -175,8 +179,15 @@ int hvt_case_param_bool(const struct hvt_case *c, const char *key, bool dflt, bo
 	return hvt_err_set(err, -EINVAL, "parameter %s = '%s' is not yes/no", key, v);
 }
 
-static void add_check(struct hvt_case *c, const char *name, enum hvt_outcome st,
-		      const char *fmt, va_list ap)
+void hvt_case_set_xfail(struct hvt_case *c, const char *reason)
+{
+	free(c->xfail);
+	c->xfail = reason && *reason ? hvt_strdup(reason) : NULL;
+}
+
+/* Append a check with its message already made; returns it for its time. */
+static struct hvt_check *push_check(struct hvt_case *c, const char *name, enum hvt_outcome st,
+				    char *message)
 {
 	struct hvt_check *k;
 
@@ -184,8 +195,50 @@ static void add_check(struct hvt_case *c, const char *name, enum hvt_outcome st,
 	k = &c->checks[c->nchecks++];
 	k->name = hvt_strdup(name);
 	k->status = st;
-	k->message = fmt ? hvt_vasprintf(fmt, ap) : hvt_strdup("");
+	k->message = message;
 	k->t = hvt_now() - c->t0;
+	return k;
+}
+
+static void add_check(struct hvt_case *c, const char *name, enum hvt_outcome st,
+		      const char *fmt, va_list ap)
+{
+	push_check(c, name, st, fmt ? hvt_vasprintf(fmt, ap) : hvt_strdup(""));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? hvt_strdup(s) : NULL;
+}
+
+struct hvt_case *hvt_case_copy(const struct hvt_case *t)
+{
+	struct hvt_case *c = hvt_case_new(t->name, t->shortname, t->type);
+
+	c->index = t->index;
+	c->attempt = t->attempt;
+	c->workdir = dup_or_null(t->workdir);
+	for (size_t i = 0; i < t->nparams; i++)
+		hvt_case_set_param(c, t->params[i].key, t->params[i].value);
+	for (size_t i = 0; i < t->nchecks; i++)
+		push_check(c, t->checks[i].name, t->checks[i].status,
+			   hvt_strdup(t->checks[i].message))->t = t->checks[i].t;
+	for (size_t i = 0; i < t->nmetrics; i++) {
+		hvt_case_metric(c, t->metrics[i].name, t->metrics[i].value, t->metrics[i].unit);
+		c->metrics[i].t = t->metrics[i].t;
+	}
+	for (size_t i = 0; i < t->nartifacts; i++)
+		hvt_case_artifact(c, t->artifacts[i].name, t->artifacts[i].path);
+	c->errored = t->errored;
+	c->skipped = t->skipped;
+	c->timed_out = t->timed_out;
+	c->flaky = t->flaky;
+	c->reason = dup_or_null(t->reason);
+	c->xfail = dup_or_null(t->xfail);
+	c->start = t->start;
+	c->duration = t->duration;
+	c->t0 = t->t0;
+	return c;
 }
 
 bool hvt_case_check(struct hvt_case *c, const char *name, bool ok, const char *fmt, ...)
@@ -205,6 +258,17 @@ void hvt_case_check_skip(struct hvt_case *c, const char *name, const char *fmt, 
 	va_start(ap, fmt);
 	add_check(c, name, HVT_SKIP, fmt, ap);
 	va_end(ap);
+}
+
+void hvt_case_require(struct hvt_case *c, const char *name, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_check(c, name, ok ? HVT_PASS : HVT_FAIL, fmt, ap);
+	va_end(ap);
+	if (!ok)
+		hvt_case_end(c);
 }
 
 void hvt_case_metric(struct hvt_case *c, const char *name, double value, const char *unit)
@@ -234,14 +298,29 @@ static void set_reason(struct hvt_case *c, const char *fmt, va_list ap)
 		c->reason = hvt_vasprintf(fmt, ap);
 }
 
+static void set_error(struct hvt_case *c, const char *fmt, va_list ap)
+{
+	c->errored = true;
+	set_reason(c, fmt, ap);
+}
+
 void hvt_case_error(struct hvt_case *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	c->errored = true;
 	va_start(ap, fmt);
-	set_reason(c, fmt, ap);
+	set_error(c, fmt, ap);
 	va_end(ap);
+}
+
+void hvt_case_fatal(struct hvt_case *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error(c, fmt, ap);
+	va_end(ap);
+	hvt_case_end(c);
 }
 
 void hvt_case_skip(struct hvt_case *c, const char *fmt, ...)
@@ -254,7 +333,8 @@ void hvt_case_skip(struct hvt_case *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-enum hvt_outcome hvt_case_outcome(const struct hvt_case *c)
+/* The outcome as if no failure were expected. */
+static enum hvt_outcome verdict(const struct hvt_case *c)
 {
 	size_t fails = 0, skips = 0;
 
@@ -273,6 +353,17 @@ enum hvt_outcome hvt_case_outcome(const struct hvt_case *c)
 	if (!c->nchecks)
 		return HVT_ERROR; /* no verdict */
 	return skips == c->nchecks ? HVT_SKIP : HVT_PASS;
+}
+
+enum hvt_outcome hvt_case_outcome(const struct hvt_case *c)
+{
+	enum hvt_outcome o = verdict(c);
+
+	if (c->xfail && o == HVT_FAIL)
+		return HVT_XFAIL;
+	if (c->xfail && o == HVT_PASS)
+		return HVT_XPASS;
+	return o;
 }
 
 struct json_object *hvt_case_to_json(const struct hvt_case *c)
@@ -296,6 +387,8 @@ struct json_object *hvt_case_to_json(const struct hvt_case *c)
 	json_object_object_add(o, "flaky", json_object_new_boolean(c->flaky));
 	if (c->reason)
 		json_object_object_add(o, "reason", json_object_new_string(c->reason));
+	if (c->xfail)
+		json_object_object_add(o, "xfail", json_object_new_string(c->xfail));
 	if (c->workdir)
 		json_object_object_add(o, "workdir", json_object_new_string(c->workdir));
 	json_object_object_add(o, "start", json_object_new_double(c->start));
@@ -393,6 +486,7 @@ struct hvt_case *hvt_case_from_json(struct json_object *obj, struct hvt_err *err
 	c->flaky = hvt_json_get_bool(obj, "flaky", false);
 	if ((s = hvt_json_get_str(obj, "reason")))
 		c->reason = hvt_strdup(s);
+	hvt_case_set_xfail(c, hvt_json_get_str(obj, "xfail"));
 	if ((s = hvt_json_get_str(obj, "workdir")))
 		c->workdir = hvt_strdup(s);
 	c->start = get_num(obj, "start");
@@ -419,12 +513,7 @@ struct hvt_case *hvt_case_from_json(struct json_object *obj, struct hvt_err *err
 			if (!kn || !ks || hvt_outcome_parse(ks, &st) ||
 			    (st != HVT_PASS && st != HVT_FAIL && st != HVT_SKIP))
 				goto bad;
-			c->checks = grow(c->checks, c->nchecks, sizeof(*c->checks));
-			c->checks[c->nchecks].name = hvt_strdup(kn);
-			c->checks[c->nchecks].status = st;
-			c->checks[c->nchecks].message = hvt_strdup(km ? km : "");
-			c->checks[c->nchecks].t = get_num(k, "t");
-			c->nchecks++;
+			push_check(c, kn, st, hvt_strdup(km ? km : ""))->t = get_num(k, "t");
 		}
 	}
 	if ((arr = get_array(obj, "metrics"))) {

@@ -19,12 +19,22 @@ enum hvt_outcome {
 	HVT_ERROR,	/* the harness or the system failed before a verdict */
 	HVT_SKIP,
 	HVT_TIMEOUT,
+	HVT_XFAIL,	/* failed, as its xfail reason says it does (a known bug) */
+	HVT_XPASS,	/* passed, though it was expected to fail */
 };
+/* Number of outcomes, for arrays indexed by enum hvt_outcome. */
+#define HVT_OUTCOME_COUNT (HVT_XPASS + 1)
 
-/* "pass", "fail", "error", "skip", "timeout" */
+/* "pass", "fail", "error", "skip", "timeout", "xfail", "xpass" */
 const char *hvt_outcome_name(enum hvt_outcome o);
 /* -EINVAL for an unknown name. */
 int hvt_outcome_parse(const char *name, enum hvt_outcome *out);
+/*
+ * Whether an outcome fails a run: fail, error, timeout and xpass (an
+ * expected failure that did not fail: the bug may be fixed, and its
+ * xfail mark is now wrong). pass, skip and xfail do not.
+ */
+bool hvt_outcome_bad(enum hvt_outcome o);
 
 struct hvt_check {
 	char *name;
@@ -49,6 +59,9 @@ struct hvt_param {
 	char *key, *value;
 };
 
+/* Where hvt_case_end() returns to; private to hvt_test_type_run_case(). */
+struct hvt_case_frame;
+
 struct hvt_case {
 	char *name;	 /* the variant's full name */
 	char *shortname; /* the variant's short name */
@@ -69,14 +82,31 @@ struct hvt_case {
 	/* set by hvt_case_error/skip or by the runner (timeout, crash) */
 	bool errored, skipped, timed_out, flaky;
 	char *reason;
+	/*
+	 * Why the case is expected to fail (the plan key xfail), or NULL:
+	 * then a failing case is an expected failure (HVT_XFAIL) and a
+	 * passing one an unexpected pass (HVT_XPASS). hvt_case_set_xfail().
+	 */
+	char *xfail;
 
 	double start;	 /* wall clock, seconds since the epoch */
 	double duration; /* seconds */
 	double t0;	 /* monotonic start, for check/metric times */
+
+	/* the running step's hvt_case_end() target (hvt_test_type_run_case()) */
+	struct hvt_case_frame *frame;
 };
 
 struct hvt_case *hvt_case_new(const char *name, const char *shortname, const char *type);
 void hvt_case_free(struct hvt_case *c);
+/*
+ * A deep copy of the whole record (parameters, checks, metrics,
+ * artifacts, flags, reasons, times); the copy is not running (no frame).
+ * Free it with hvt_case_free().
+ */
+struct hvt_case *hvt_case_copy(const struct hvt_case *c);
+/* Expect the case to fail, for reason; NULL or "" takes the expectation back. */
+void hvt_case_set_xfail(struct hvt_case *c, const char *reason);
 
 /* Parameters: the case's keys, in plan order. Setting a key again replaces it. */
 void hvt_case_set_param(struct hvt_case *c, const char *key, const char *value);
@@ -94,11 +124,61 @@ int hvt_case_param_double(const struct hvt_case *c, const char *key, double dflt
 int hvt_case_param_bool(const struct hvt_case *c, const char *key, bool dflt, bool *out,
 			struct hvt_err *err);
 
-/* Record a check: passed when ok. Returns ok, so that callers can branch. */
+/*
+ * Checks, as kselftest has them: EXPECT records and goes on, ASSERT
+ * records and, when the check failed, ends the case.
+ *
+ * hvt_case_check() (EXPECT): record a check, passed when ok. Returns ok,
+ * so that callers can branch.
+ */
 bool hvt_case_check(struct hvt_case *c, const char *name, bool ok, const char *fmt, ...)
 	HVT_PRINTF(4, 5);
 void hvt_case_check_skip(struct hvt_case *c, const char *name, const char *fmt, ...)
 	HVT_PRINTF(3, 4);
+/*
+ * hvt_case_require() (ASSERT): record a check as hvt_case_check() does;
+ * when it failed, end the case there (hvt_case_end()). Returns only when
+ * ok. For a step that later steps cannot go without.
+ */
+void hvt_case_require(struct hvt_case *c, const char *name, bool ok, const char *fmt, ...)
+	HVT_PRINTF(4, 5);
+/* hvt_case_error() and hvt_case_end(): the case ends with outcome error. */
+_Noreturn void hvt_case_fatal(struct hvt_case *c, const char *fmt, ...) HVT_PRINTF(2, 3);
+/*
+ * End the case now, with what it has recorded as its verdict (after
+ * hvt_case_skip(): a skip). Only from the thread that runs the case,
+ * inside a test type's init, run or cleanup called by
+ * hvt_test_type_run_case() -- directly or through any depth of the
+ * module's own functions, but not from a signal handler nor from a
+ * callback of a library that must return (json-c, sqlite, qsort). Used
+ * elsewhere it is a bug (abort).
+ *
+ * It jumps back into hvt_test_type_run_case() (longjmp), which goes on
+ * as after a return from the step:
+ *  - from run: cleanup(state) runs, once, as after a normal run;
+ *  - from init: init counts as failed, so cleanup is not called (as when
+ *    init returns an error): init must not end the case while it holds
+ *    what only cleanup would release;
+ *  - from cleanup: the rest of cleanup is skipped; it is not called again.
+ * What is released: everything reachable from the state, by cleanup, and
+ * the record itself. What is not: what the ended step held only in its
+ * own variables -- heap memory, descriptors, JSON objects, locks -- and
+ * __attribute__((cleanup)) handlers do not run. In a case process of the
+ * runner that costs nothing lasting (the process ends after the case;
+ * machines it started die with it: reaper and PR_SET_PDEATHSIG), but a
+ * long-lived program that runs cases in-process leaks it: keep what
+ * must be released in the state.
+ */
+_Noreturn void hvt_case_end(struct hvt_case *c);
+/*
+ * The same with the condition's text (and where it is) as the message:
+ * HVT_EXPECT(c, "booted", rc == 0) records "rc == 0 (file.c:12)".
+ */
+#define HVT_EXPECT(c, name, cond)                                                     \
+	hvt_case_check((c), (name), (cond), "%s (%s:%d)", #cond, __FILE__, __LINE__)
+#define HVT_ASSERT(c, name, cond)                                                     \
+	hvt_case_require((c), (name), (cond), "%s (%s:%d)", #cond, __FILE__, __LINE__)
+
 void hvt_case_metric(struct hvt_case *c, const char *name, double value, const char *unit);
 void hvt_case_artifact(struct hvt_case *c, const char *name, const char *path);
 /* The case cannot reach a verdict (harness or system failure): outcome error. */
@@ -109,7 +189,9 @@ void hvt_case_skip(struct hvt_case *c, const char *fmt, ...) HVT_PRINTF(2, 3);
 /*
  * The outcome: timeout if timed out; error if errored or if nothing at all
  * was recorded (no check, no skip: no verdict); skip if skipped or every
- * check skipped; fail if any check failed; otherwise pass.
+ * check skipped; fail if any check failed; otherwise pass. A case with an
+ * xfail reason that fails is xfail, one that passes is xpass; error,
+ * timeout and skip stay what they are (no verdict on the known bug).
  */
 enum hvt_outcome hvt_case_outcome(const struct hvt_case *c);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The registry of test types and the init/run/cleanup sequence of a case.
+ * The registry of test types and the init/run/cleanup sequence of a case,
+ * with the jump back that lets a step end its case (hvt_case_end()).
  */
 #include <dlfcn.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <errno.h>
 #include <string.h>
@@ -70,11 +72,56 @@ int hvt_test_type_load(const char *path, struct hvt_err *err)
 	return 0;
 }
 
+struct hvt_case_frame {
+	jmp_buf env;
+};
+
+void hvt_case_end(struct hvt_case *c)
+{
+	if (!c->frame)
+		HVT_BUG("case %s ended outside a step run by hvt_test_type_run_case()", c->name);
+	longjmp(c->frame->env, 1);
+}
+
+enum step { STEP_INIT, STEP_RUN, STEP_CLEANUP };
+
+/*
+ * One step of a case, with a frame hvt_case_end() can jump back to.
+ * Returns false when the step ended the case. Nothing this function
+ * changes after setjmp() is read after the jump: the results go through
+ * the caller's state and init_ret.
+ */
+static bool step(const struct hvt_test_type *t, struct hvt_case *c, enum step which,
+		 void **state, int *init_ret, struct hvt_err *err)
+{
+	struct hvt_case_frame frame, *outer = c->frame;
+
+	c->frame = &frame;
+	if (setjmp(frame.env)) {
+		c->frame = outer;
+		return false;
+	}
+	switch (which) {
+	case STEP_INIT:
+		*init_ret = t->init(c, state, err);
+		break;
+	case STEP_RUN:
+		t->run(c, *state);
+		break;
+	case STEP_CLEANUP:
+		t->cleanup(c, *state);
+		break;
+	}
+	c->frame = outer;
+	return true;
+}
+
 void hvt_test_type_run_case(const struct hvt_test_type *t, struct hvt_case *c)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	void *state = NULL;
 	double t0 = hvt_now();
+	int ret = 0;
 
 	if (!t && !c->type[0]) {
 		hvt_case_error(c, "no 'type' key names the test type of this variant");
@@ -85,13 +132,19 @@ void hvt_test_type_run_case(const struct hvt_test_type *t, struct hvt_case *c)
 			       c->type);
 		return;
 	}
-	if (t->init && t->init(c, &state, &err) < 0) {
-		hvt_case_error(c, "init: %s", err.msg[0] ? err.msg : "failed");
-		c->duration = hvt_now() - t0;
-		return;
+	if (t->init) {
+		/* a case init ended has its verdict; init failed: no cleanup */
+		bool went_on = step(t, c, STEP_INIT, &state, &ret, &err);
+
+		if (went_on && ret < 0)
+			hvt_case_error(c, "init: %s", err.msg[0] ? err.msg : "failed");
+		if (!went_on || ret < 0) {
+			c->duration = hvt_now() - t0;
+			return;
+		}
 	}
-	t->run(c, state);
+	step(t, c, STEP_RUN, &state, NULL, NULL);
 	if (t->cleanup)
-		t->cleanup(c, state);
+		step(t, c, STEP_CLEANUP, &state, NULL, NULL);
 	c->duration = hvt_now() - t0;
 }

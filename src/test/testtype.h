@@ -17,12 +17,21 @@ struct hvt_test_type {
 	/*
 	 * Set up what run needs (machines, files) and store it in *state.
 	 * A negative return makes the case an error (with c->reason, or err).
+	 * Ending the case here (hvt_case_skip() + hvt_case_end(), a failed
+	 * hvt_case_require(), hvt_case_fatal()) also counts as a failed init.
 	 * Optional.
 	 */
 	int (*init)(struct hvt_case *c, void **state, struct hvt_err *err);
-	/* Exercise the system and record checks, metrics and artifacts. */
+	/*
+	 * Exercise the system and record checks, metrics and artifacts. It
+	 * returns, or ends the case (hvt_case_require(), hvt_case_fatal(),
+	 * hvt_case_end()): either way cleanup follows.
+	 */
 	void (*run)(struct hvt_case *c, void *state);
-	/* Release what init set up; called whenever init succeeded. Optional. */
+	/*
+	 * Release what init set up; called once whenever init succeeded,
+	 * also when run ended the case. Optional.
+	 */
 	void (*cleanup)(struct hvt_case *c, void *state);
 };
 
@@ -36,7 +45,9 @@ int hvt_test_type_load(const char *path, struct hvt_err *err);
 
 /*
  * Run one case of type t to completion in this process: init, run,
- * cleanup, recording a missing type or a failed init as an error.
+ * cleanup, recording a missing type or a failed init as an error. Each
+ * step may end the case early (hvt_case_end() in case.h says what is
+ * and is not released then); this returns in any case.
  */
 void hvt_test_type_run_case(const struct hvt_test_type *t, struct hvt_case *c);
 

@@ -37,6 +37,7 @@ struct balloon {
 	uint64_t pfns;		/* the buffer holding their frame numbers */
 	uint64_t stats;		/* the statistics buffer */
 	uint32_t npages;
+	uint32_t *pfn;		/* the frame numbers of the pages given away */
 };
 
 static int balloon_init(struct hvt_case *c, void **state, struct hvt_err *err)
@@ -315,45 +316,34 @@ static void balloon_run(struct hvt_case *c, void *state)
 	struct balloon *b = state;
 	struct json_object *ret = NULL;
 	uint64_t npages = 0;
-	uint32_t *pfn;
 	double t0 = hvt_now();
 	int64_t actual;
 	int r;
 
+	/* the steps everything after needs end the case when they fail */
 	if (qt_param_u64(c, "balloon_pages", 256, &npages, &err) ||
-	    qt_virtio_open(b->q, HVT_VIRTIO_ID_BALLOON, &b->d, &err)) {
-		hvt_case_error(c, "%s", err.msg);
-		return;
-	}
-	if (npages < 4 || npages > 4096) {
-		hvt_case_error(c, "balloon_pages %" PRIu64 ": between 4 and 4096", npages);
-		return;
-	}
+	    qt_virtio_open(b->q, HVT_VIRTIO_ID_BALLOON, &b->d, &err))
+		hvt_case_fatal(c, "%s", err.msg);
+	if (npages < 4 || npages > 4096)
+		hvt_case_fatal(c, "balloon_pages %" PRIu64 ": between 4 and 4096", npages);
 	b->npages = (uint32_t)npages;
-	if (hvt_qmp_execute(b->qmp, "query-memory-size-summary", NULL, &ret, 5000, &err)) {
-		hvt_case_error(c, "%s", err.msg);
-		return;
-	}
+	if (hvt_qmp_execute(b->qmp, "query-memory-size-summary", NULL, &ret, 5000, &err))
+		hvt_case_fatal(c, "%s", err.msg);
 	b->ram = (uint64_t)hvt_json_get_int(ret, "base-memory", 0);
 	json_object_put(ret);
 	r = setup_device(b, &err);
-	if (!hvt_case_check(c, "negotiate", !r, "features 0x%016" PRIx64 "%s%s", b->d.features,
-			    err.msg[0] ? ": " : "", err.msg))
-		return;
+	hvt_case_require(c, "negotiate", !r, "features 0x%016" PRIx64 "%s%s", b->d.features,
+			 err.msg[0] ? ": " : "", err.msg);
 	if (hvt_qmem_alloc(b->mem, (uint64_t)b->npages << PFN_SHIFT, 1 << PFN_SHIFT, &b->pages) ||
 	    hvt_qmem_alloc(b->mem, 4ull * b->npages, 4, &b->pfns) ||
-	    hvt_qmem_alloc(b->mem, 64, 8, &b->stats)) {
-		hvt_case_error(c, "balloon_pages %u: not enough guest memory", b->npages);
-		return;
-	}
-	pfn = hvt_malloc(4ull * b->npages);
+	    hvt_qmem_alloc(b->mem, 64, 8, &b->stats))
+		hvt_case_fatal(c, "balloon_pages %u: not enough guest memory", b->npages);
+	/* in the state: cleanup frees it however the case ends */
+	b->pfn = hvt_malloc(4ull * b->npages);
 	for (uint32_t i = 0; i < b->npages; i++)
-		pfn[i] = (uint32_t)((b->pages >> PFN_SHIFT) + i);
-	if (hvt_qtest_memwrite(b->q, b->pfns, pfn, 4ull * b->npages, &err)) {
-		free(pfn);
-		hvt_case_error(c, "%s", err.msg);
-		return;
-	}
+		b->pfn[i] = (uint32_t)((b->pages >> PFN_SHIFT) + i);
+	if (hvt_qtest_memwrite(b->q, b->pfns, b->pfn, 4ull * b->npages, &err))
+		hvt_case_fatal(c, "%s", err.msg);
 	actual = query_actual(b, &err);
 	hvt_case_check(c, "initial", actual > 0 && (uint64_t)actual == b->ram,
 		       "query-balloon actual %" PRId64 ", RAM %" PRIu64, actual, b->ram);
@@ -364,9 +354,8 @@ static void balloon_run(struct hvt_case *c, void *state)
 	check_malformed(c, b);
 	if (hvt_case_check(c, "reset", !setup_device(b, &err), "after malformed requests%s%s",
 			   err.msg[0] ? ": " : "", err.msg) &&
-	    !hvt_qtest_memwrite(b->q, b->pfns, pfn, 4ull * b->npages, &err))
+	    !hvt_qtest_memwrite(b->q, b->pfns, b->pfn, 4ull * b->npages, &err))
 		move(c, b, "reinflate", b->npages);
-	free(pfn);
 	hvt_case_metric(c, "run_ms", (hvt_now() - t0) * 1000, "ms");
 }
 
@@ -380,6 +369,7 @@ static void balloon_cleanup(struct hvt_case *c, void *state)
 		hvt_qvirtq_release(&b->vq[i]);
 	hvt_qmem_free(b->mem);
 	hvt_qtest_free(b->q);
+	free(b->pfn);
 	free(b);
 }
 

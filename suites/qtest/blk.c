@@ -325,40 +325,30 @@ static void blk_run(struct hvt_case *c, void *state)
 	double t0 = hvt_now();
 	int r;
 
+	/* the steps everything after needs end the case when they fail */
 	if (qt_param_u64(c, "blk_sectors", 8, &sectors, &err) ||
-	    qt_virtio_open(b->q, HVT_VIRTIO_ID_BLOCK, &b->d, &err)) {
-		hvt_case_error(c, "%s", err.msg);
-		return;
-	}
-	if (!sectors || sectors > 256) {
-		hvt_case_error(c, "blk_sectors %" PRIu64 ": between 1 and 256", sectors);
-		return;
-	}
+	    qt_virtio_open(b->q, HVT_VIRTIO_ID_BLOCK, &b->d, &err))
+		hvt_case_fatal(c, "%s", err.msg);
+	if (!sectors || sectors > 256)
+		hvt_case_fatal(c, "blk_sectors %" PRIu64 ": between 1 and 256", sectors);
 	b->len = (uint32_t)sectors * SECTOR;
 	r = hvt_qvirtio_negotiate(&b->d, F_FLUSH, &err);
 	if (!r)
 		r = hvt_qvirtq_setup(&b->d, &b->vq, 0, 64, b->mem, &err);
 	if (!r)
 		r = hvt_qvirtio_driver_ok(&b->d, &err);
-	if (!hvt_case_check(c, "negotiate", !r && (b->d.features & F_FLUSH),
-			    "features 0x%016" PRIx64 "%s%s", b->d.features, r ? ": " : "",
-			    r ? err.msg : ""))
-		return;
+	hvt_case_require(c, "negotiate", !r && (b->d.features & F_FLUSH),
+			 "features 0x%016" PRIx64 "%s%s", b->d.features, r ? ": " : "",
+			 r ? err.msg : "");
 	if (hvt_qmem_alloc(b->mem, 16, 16, &b->hdr) || hvt_qmem_alloc(b->mem, b->len, 4096, &b->data) ||
-	    hvt_qmem_alloc(b->mem, 1, 1, &b->status)) {
-		hvt_case_error(c, "no guest memory for %u-byte requests", b->len);
-		return;
-	}
-	if (hvt_qvirtio_config_readq(&b->d, 0, &capacity, &err)) {
-		hvt_case_error(c, "capacity: %s", err.msg);
-		return;
-	}
+	    hvt_qmem_alloc(b->mem, 1, 1, &b->status))
+		hvt_case_fatal(c, "no guest memory for %u-byte requests", b->len);
+	if (hvt_qvirtio_config_readq(&b->d, 0, &capacity, &err))
+		hvt_case_fatal(c, "capacity: %s", err.msg);
 	hvt_case_check(c, "capacity", capacity == b->size / SECTOR,
 		       "%" PRIu64 " sectors, image of %" PRIu64 " bytes", capacity, b->size);
-	if (capacity < 2 * sectors + 2) {
-		hvt_case_error(c, "image too small for %" PRIu64 "-sector requests", sectors);
-		return;
-	}
+	if (capacity < 2 * sectors + 2)
+		hvt_case_fatal(c, "image too small for %" PRIu64 "-sector requests", sectors);
 	pattern = hvt_malloc(b->len);
 	zero = hvt_zalloc(b->len);
 	fill = hvt_malloc(b->len);

@@ -11,10 +11,22 @@
 
 #include "common.h"
 
+struct pci {
+	struct hvt_qtest *q;
+	struct hvt_qpci_dev devs[HVT_QPCI_MAX_FUNCS];
+};
+
 static int pci_init(struct hvt_case *c, void **state, struct hvt_err *err)
 {
-	*state = qt_start(c, NULL, err);
-	return *state ? 0 : err->code;
+	struct pci *p = hvt_zalloc(sizeof(*p));
+
+	p->q = qt_start(c, NULL, err);
+	if (!p->q) {
+		free(p);
+		return err->code;
+	}
+	*state = p;
+	return 0;
 }
 
 static const struct hvt_qpci_dev *find(const struct hvt_qpci_dev *devs, int n, unsigned int ven,
@@ -97,23 +109,20 @@ static void check_bars(struct hvt_case *c, struct hvt_qtest *q, const struct hvt
 
 static void pci_run(struct hvt_case *c, void *state)
 {
-	static struct hvt_qpci_dev devs[HVT_QPCI_MAX_FUNCS];
+	struct pci *p = state;
+	struct hvt_qpci_dev *devs = p->devs;
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_qtest *q = state;
+	struct hvt_qtest *q = p->q;
 	long long min = 1;
 	double t0 = hvt_now();
 	char *reply = NULL;
 	int n;
 
-	if (hvt_case_param_int(c, "pci_min_functions", 1, &min, &err)) {
-		hvt_case_error(c, "%s", err.msg);
-		return;
-	}
+	if (hvt_case_param_int(c, "pci_min_functions", 1, &min, &err))
+		hvt_case_fatal(c, "%s", err.msg);
 	n = hvt_qpci_enumerate(q, devs, HVT_QPCI_MAX_FUNCS, &err);
-	if (n < 0) {
-		hvt_case_error(c, "enumeration: %s", err.msg);
-		return;
-	}
+	if (n < 0)
+		hvt_case_fatal(c, "enumeration: %s", err.msg);
 	hvt_case_metric(c, "enumerate_ms", (hvt_now() - t0) * 1000, "ms");
 	hvt_case_metric(c, "functions", n, "");
 	hvt_case_check(c, "functions", n >= min, "%d functions on bus 0 (at least %lld expected)",
@@ -133,7 +142,10 @@ static void pci_run(struct hvt_case *c, void *state)
 
 static void pci_cleanup(struct hvt_case *c, void *state)
 {
-	hvt_qtest_free(state);
+	struct pci *p = state;
+
+	hvt_qtest_free(p->q);
+	free(p);
 }
 
 static const struct hvt_test_type qtest_pci = {

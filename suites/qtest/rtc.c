@@ -63,6 +63,17 @@ static int cmos_write(struct rtc *r, uint8_t reg, uint8_t v)
 	return hvt_qtest_batch_end(r->q, &r->err);
 }
 
+/*
+ * Steps of a check that later steps cannot go without (register access,
+ * parameters): when failed is true the case ends as an error, with the
+ * machine's last error as its reason.
+ */
+static void need(struct hvt_case *c, struct rtc *r, bool failed)
+{
+	if (failed)
+		hvt_case_fatal(c, "%s", r->err.msg);
+}
+
 static unsigned int from_bcd(uint8_t v)
 {
 	return (v >> 4) * 10u + (v & 15);
@@ -174,37 +185,26 @@ static void periodic(struct hvt_case *c, struct rtc *r)
 	uint8_t v;
 	int ret;
 
-	if (hvt_case_param_int(c, "rtc_rate", 64, &rate, &r->err) ||
-	    hvt_case_param_int(c, "rtc_program_rate", rate, &prog, &r->err) ||
-	    hvt_case_param_int(c, "rtc_seconds", 2, &secs, &r->err) ||
-	    hvt_case_param_double(c, "rtc_tolerance", 0.02, &tol, &r->err) ||
-	    hvt_case_param_double(c, "rtc_max_loss", 0, &max_loss, &r->err)) {
-		hvt_case_error(c, "%s", r->err.msg);
-		return;
-	}
-	if (!rate_select(rate) || !rate_select(prog)) {
-		hvt_case_error(c, "rtc_rate %lld, rtc_program_rate %lld: the RTC has the powers of 2 "
+	need(c, r, hvt_case_param_int(c, "rtc_rate", 64, &rate, &r->err) ||
+		   hvt_case_param_int(c, "rtc_program_rate", rate, &prog, &r->err) ||
+		   hvt_case_param_int(c, "rtc_seconds", 2, &secs, &r->err) ||
+		   hvt_case_param_double(c, "rtc_tolerance", 0.02, &tol, &r->err) ||
+		   hvt_case_param_double(c, "rtc_max_loss", 0, &max_loss, &r->err));
+	if (!rate_select(rate) || !rate_select(prog))
+		hvt_case_fatal(c, "rtc_rate %lld, rtc_program_rate %lld: the RTC has the powers of 2 "
 			       "from 2 Hz to 8192 Hz", rate, prog);
-		return;
-	}
-	if (secs < 1 || secs > 60 || !(max_loss >= 0 && max_loss <= 1) || !(tol > 0)) {
-		hvt_case_error(c, "rtc_seconds %lld (1..60), rtc_max_loss %g (0..1), "
+	if (secs < 1 || secs > 60 || !(max_loss >= 0 && max_loss <= 1) || !(tol > 0))
+		hvt_case_fatal(c, "rtc_seconds %lld (1..60), rtc_max_loss %g (0..1), "
 			       "rtc_tolerance %g (> 0)", secs, max_loss, tol);
-		return;
-	}
 	/* Both interrupts on, then drop whatever was pending before. */
-	if (cmos_write(r, REG_A, (uint8_t)(0x20 | rate_select(prog))) ||
-	    cmos_write(r, REG_B, B_24H | B_PIE | B_UIE) || cmos_read(r, REG_C, &v))
-		goto err;
+	need(c, r, cmos_write(r, REG_A, (uint8_t)(0x20 | rate_select(prog))) ||
+		   cmos_write(r, REG_B, B_24H | B_PIE | B_UIE) || cmos_read(r, REG_C, &v));
 	while (uf <= secs) {
 		ret = next_interrupt(r, EVENT_WAIT_MS, &t, &v);
-		if (ret == -ETIMEDOUT) {
-			hvt_case_check(c, "periodic-count", false, "after %lld RTC s and %llu "
-				       "periodic interrupts: %s", uf ? uf - 1 : 0, pf, r->err.msg);
-			return;
-		}
-		if (ret)
-			goto err;
+		if (ret == -ETIMEDOUT)
+			hvt_case_require(c, "periodic-count", false, "after %lld RTC s and %llu "
+					 "periodic interrupts: %s", uf ? uf - 1 : 0, pf, r->err.msg);
+		need(c, r, ret);
 		reads++;
 		if (!(v & C_IRQF) || !(v & (C_PF | C_UF)))
 			bad++;
@@ -243,9 +243,6 @@ static void periodic(struct hvt_case *c, struct rtc *r)
 	hvt_case_check(c, "interrupt-flags", bad == 0,
 		       "%llu of %llu reads of register C after an interrupt lacked IRQF or had "
 		       "neither PF nor UF", bad, reads);
-	return;
-err:
-	hvt_case_error(c, "%s", r->err.msg);
 }
 
 /* Wait for the update cycle to be out of the way, then read the time. */
@@ -295,10 +292,8 @@ static void time_of_day(struct hvt_case *c, struct rtc *r)
 	time_t rtc, host;
 	double diff;
 
-	if (cmos_write(r, REG_B, (uint8_t)(B_24H | (bcd ? 0 : B_DM))) || read_time(r, bcd, &tm)) {
-		hvt_case_error(c, "%s", r->err.msg);
-		return;
-	}
+	need(c, r, cmos_write(r, REG_B, (uint8_t)(B_24H | (bcd ? 0 : B_DM))) ||
+		   read_time(r, bcd, &tm));
 	host = time(NULL);
 	rtc = timegm(&tm);
 	diff = difftime(rtc, host);
@@ -320,34 +315,25 @@ static void alarm_case(struct hvt_case *c, struct rtc *r)
 	uint8_t v = 0;
 	int s, m, h, ret;
 
-	if (hvt_case_param_double(c, "rtc_tolerance", 0.02, &tol, &r->err))
-		goto err;
-	if (cmos_write(r, REG_B, B_24H | B_DM | B_UIE) || cmos_read(r, REG_C, &v) ||
-	    next_interrupt(r, EVENT_WAIT_MS, &t0, &v) || read_time(r, false, &tm))
-		goto err;
+	need(c, r, hvt_case_param_double(c, "rtc_tolerance", 0.02, &tol, &r->err));
+	need(c, r, cmos_write(r, REG_B, B_24H | B_DM | B_UIE) || cmos_read(r, REG_C, &v) ||
+		   next_interrupt(r, EVENT_WAIT_MS, &t0, &v) || read_time(r, false, &tm));
 	s = tm.tm_sec + 2;
 	m = tm.tm_min + s / 60;
 	h = (tm.tm_hour + m / 60) % 24;
 	s %= 60;
 	m %= 60;
-	if (cmos_write(r, 1, (uint8_t)s) || cmos_write(r, 3, (uint8_t)m) ||
-	    cmos_write(r, 5, (uint8_t)h) || cmos_write(r, REG_B, B_24H | B_DM | B_AIE) ||
-	    cmos_read(r, REG_C, &v))
-		goto err;
+	need(c, r, cmos_write(r, 1, (uint8_t)s) || cmos_write(r, 3, (uint8_t)m) ||
+		   cmos_write(r, 5, (uint8_t)h) || cmos_write(r, REG_B, B_24H | B_DM | B_AIE) ||
+		   cmos_read(r, REG_C, &v));
 	ret = next_interrupt(r, 2 * EVENT_WAIT_MS, &t1, &v);
-	if (ret == -ETIMEDOUT) {
-		hvt_case_check(c, "alarm-fires", false, "%s", r->err.msg);
-		return;
-	}
-	if (ret)
-		goto err;
+	if (ret == -ETIMEDOUT)
+		hvt_case_require(c, "alarm-fires", false, "%s", r->err.msg);
+	need(c, r, ret);
 	hvt_case_metric(c, "alarm_after", t1 - t0, "s");
 	hvt_case_check(c, "alarm-fires", (v & (C_AF | C_IRQF)) == (C_AF | C_IRQF),
 		       "register C 0x%02x", v);
 	check_seconds(c, r, "alarm-time", 2, t1 - t0, tol, "alarm 2 s after an update");
-	return;
-err:
-	hvt_case_error(c, "%s", r->err.msg);
 }
 
 /*
@@ -362,39 +348,27 @@ static void update_cycle(struct hvt_case *c, struct rtc *r)
 	uint8_t a, v;
 	int ret;
 
-	if (hvt_case_param_double(c, "rtc_tolerance", 0.02, &tol, &r->err))
-		goto err;
+	need(c, r, hvt_case_param_double(c, "rtc_tolerance", 0.02, &tol, &r->err));
 	while (!uip && hvt_now() < end) {
-		if (cmos_read(r, REG_A, &a))
-			goto err;
+		need(c, r, cmos_read(r, REG_A, &a));
 		reads++;
 		uip = a & A_UIP;
 	}
 	hvt_case_check(c, "uip-seen", uip, "UIP %sseen in %llu reads of register A",
 		       uip ? "" : "not ", (unsigned long long)reads);
 	t0 = hvt_now();
-	if (cmos_write(r, REG_B, B_24H | B_UIE) || cmos_read(r, REG_C, &v))
-		goto err;
+	need(c, r, cmos_write(r, REG_B, B_24H | B_UIE) || cmos_read(r, REG_C, &v));
 	ret = next_interrupt(r, EVENT_WAIT_MS, &t1, &v);
-	if (ret == -ETIMEDOUT) {
-		hvt_case_check(c, "update-interrupt", false, "%s", r->err.msg);
-		return;
-	}
-	if (ret)
-		goto err;
+	if (ret == -ETIMEDOUT)
+		hvt_case_require(c, "update-interrupt", false, "%s", r->err.msg);
+	need(c, r, ret);
 	hvt_case_check(c, "update-interrupt", (v & (C_UF | C_IRQF)) == (C_UF | C_IRQF),
 		       "after %.2f s, register C 0x%02x", hvt_now() - t0, v);
 	ret = next_interrupt(r, EVENT_WAIT_MS, &t2, &v);
-	if (ret == -ETIMEDOUT) {
-		hvt_case_check(c, "update-interval", false, "no second update: %s", r->err.msg);
-		return;
-	}
-	if (ret)
-		goto err;
+	if (ret == -ETIMEDOUT)
+		hvt_case_require(c, "update-interval", false, "no second update: %s", r->err.msg);
+	need(c, r, ret);
 	check_seconds(c, r, "update-interval", 1, t2 - t1, tol, "two update-ended interrupts");
-	return;
-err:
-	hvt_case_error(c, "%s", r->err.msg);
 }
 
 static void hour12(struct hvt_case *c, struct rtc *r)
@@ -402,28 +376,21 @@ static void hour12(struct hvt_case *c, struct rtc *r)
 	uint8_t h;
 
 	/* Set 15:30:00 in 24 h BCD with SET held, then look at it in 12 h. */
-	if (cmos_write(r, REG_B, B_SET | B_24H) || cmos_write(r, 4, to_bcd(15)) ||
-	    cmos_write(r, 2, to_bcd(30)) || cmos_write(r, 0, 0) || cmos_write(r, REG_B, B_24H) ||
-	    cmos_read(r, 4, &h))
-		goto err;
+	need(c, r, cmos_write(r, REG_B, B_SET | B_24H) || cmos_write(r, 4, to_bcd(15)) ||
+		   cmos_write(r, 2, to_bcd(30)) || cmos_write(r, 0, 0) ||
+		   cmos_write(r, REG_B, B_24H) || cmos_read(r, 4, &h));
 	hvt_case_check(c, "24h-hour", h == 0x15, "hour register 0x%02x, expected 0x15", h);
-	if (cmos_write(r, REG_B, 0) || cmos_read(r, 4, &h))
-		goto err;
+	need(c, r, cmos_write(r, REG_B, 0) || cmos_read(r, 4, &h));
 	hvt_case_check(c, "12h-pm", h == 0x83, "hour register 0x%02x in 12 h mode, expected 0x83 "
 		       "(PM bit + 3)", h);
 	/* Write 1 AM in 12 h mode; 24 h mode shows 01. Then 12 AM (midnight) is 00. */
-	if (cmos_write(r, REG_B, B_SET) || cmos_write(r, 4, 0x01) || cmos_write(r, REG_B, B_24H) ||
-	    cmos_read(r, 4, &h))
-		goto err;
+	need(c, r, cmos_write(r, REG_B, B_SET) || cmos_write(r, 4, 0x01) ||
+		   cmos_write(r, REG_B, B_24H) || cmos_read(r, 4, &h));
 	hvt_case_check(c, "12h-am-write", h == 0x01, "hour 0x%02x, expected 0x01", h);
-	if (cmos_write(r, REG_B, B_SET) || cmos_write(r, 4, 0x12) || cmos_write(r, REG_B, B_24H) ||
-	    cmos_read(r, 4, &h))
-		goto err;
+	need(c, r, cmos_write(r, REG_B, B_SET) || cmos_write(r, 4, 0x12) ||
+		   cmos_write(r, REG_B, B_24H) || cmos_read(r, 4, &h));
 	hvt_case_check(c, "12h-midnight", h == 0x00, "12 AM reads 0x%02x in 24 h mode, expected 0x00",
 		       h);
-	return;
-err:
-	hvt_case_error(c, "%s", r->err.msg);
 }
 
 static void rtc_run(struct hvt_case *c, void *state)

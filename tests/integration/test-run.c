@@ -2,7 +2,8 @@
 /*
  * "hvtest run" with real processes: a crashing and a hanging case among
  * good ones, SIGKILL of the runner then --resume, shards that cover a plan
- * exactly once, TAP, JUnit and HTML output, deleting runs.
+ * exactly once, TAP, JUnit and HTML output, deleting runs; the per-case
+ * keys timeout and xfail, through the store, the reports and diff.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -438,12 +439,120 @@ static void test_results_rm_prune(void **state)
 	free(results);
 }
 
+/* A plan in tmpdir; its path (free it). */
+static char *write_plan(const char *name, const char *text)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *plan = hvt_asprintf("%s/%s", tmpdir, name);
+
+	itest_ok(hvt_file_write(plan, text, strlen(text), &err), &err);
+	return plan;
+}
+
+static const char xfail_plan[] =
+	"variants:\n"
+	"    - known:\n"
+	"        type = fx-fail\n"
+	"        xfail = bug 1: the device drops it\n"
+	"    - fixed:\n"
+	"        type = fx-pass\n"
+	"        xfail = bug 2\n"
+	"    - slow:\n"
+	"        type = fx-pass\n"
+	"        sleep_ms = 30000\n"
+	"        timeout = 1\n"
+	"    - fine:\n"
+	"        type = fx-pass\n";
+
+/*
+ * xfail: a failing case is an expected failure (the run may still pass),
+ * a passing one an unexpected pass (the run fails); timeout: that case's
+ * own limit, whatever --timeout says.
+ */
+static void test_xfail_and_case_timeout(void **state)
+{
+	char *results = hvt_asprintf("%s/xfail", tmpdir);
+	char *plan = write_plan("xfail.cfg", xfail_plan);
+	char *junit = hvt_asprintf("%s/xfail.xml", tmpdir);
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *cases, *c;
+	char *out = NULL, *xml = NULL;
+	int64_t t0 = hvt_now_ms();
+	int rc;
+
+	/* only the expected failure and a pass: the run passes */
+	rc = run_hvtest(results, (const char *const[]){ plan, "only known, fine", NULL }, &out);
+	if (rc != 0 || !strstr(out, "2 cases: 1 pass, 0 fail, 0 error, 0 skip, 0 timeout, 1 xfail, "
+				    "0 xpass") ||
+	    !strstr(out, "xfail   known ") || !strstr(out, "bug 1: the device drops it"))
+		fail_msg("an expected failure failed the run: exit %d:\n%s", rc, out);
+	free(out);
+
+	/* all of it: the unexpected pass fails the run, the slow case times out at 1 s */
+	rc = run_hvtest(results, (const char *const[]){ "--timeout", "120", "--tap", "--junit",
+							junit, plan, NULL },
+			&out);
+	if (rc != 1 || !strstr(out, "not ok 1 - known # TODO bug 1: the device drops it\n") ||
+	    !strstr(out, "not ok 2 - fixed\n") || !strstr(out, "  outcome: xpass\n") ||
+	    !strstr(out, "4 cases: 1 pass, 0 fail, 0 error, 0 skip, 1 timeout, 1 xfail, 1 xpass"))
+		fail_msg("expected exit 1 with an xpass:\n%s", out);
+	free(out);
+	assert_true(hvt_now_ms() - t0 < 60000);
+	itest_ok(hvt_file_read(junit, &xml, NULL, &err), &err);
+	assert_non_null(strstr(xml, "tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""));
+	assert_non_null(strstr(xml, "<skipped type=\"xfail\" message=\"expected failure: bug 1: "
+				    "the device drops it\"/>"));
+	assert_non_null(strstr(xml, "<failure type=\"xpass\""));
+	free(xml);
+
+	cases = stored_cases(results, "latest", false);
+	c = case_named(cases, "known");
+	assert_string_equal(hvt_json_get_str(c, "outcome"), "xfail");
+	assert_string_equal(hvt_json_get_str(c, "xfail"), "bug 1: the device drops it");
+	assert_string_equal(hvt_json_get_str(case_named(cases, "fixed"), "outcome"), "xpass");
+	c = case_named(cases, "slow");
+	assert_string_equal(hvt_json_get_str(c, "outcome"), "timeout");
+	assert_non_null(strstr(hvt_json_get_str(c, "reason"), "timed out after 1 s"));
+	json_object_put(cases);
+
+	/* results show names the outcomes; the page lists the unexpected pass */
+	rc = results_cmd(results, (const char *const[]){ "show", "latest", NULL }, &out);
+	if (rc != 0 || !strstr(out, "xfail       0  known") || !strstr(out, "xpass       1  fixed"))
+		fail_msg("results show: exit %d:\n%s", rc, out);
+	free(out);
+	free(plan);
+	plan = hvt_asprintf("%s/run-2/report.html", results);
+	itest_ok(hvt_file_read(plan, &out, NULL, &err), &err);
+	assert_non_null(strstr(out, "<span class=\"o xpass\">xpass</span> <a href=\"#c2\">fixed</a>: "
+				    "passed, but expected to fail: bug 2</li>"));
+	free(out);
+
+	free(plan);
+
+	/* QEMU fixed bug 1: the known failure passes, a new failure for diff */
+	plan = write_plan("xfail-fixed.cfg", "variants:\n    - known:\n        type = fx-pass\n"
+					     "        xfail = bug 1: the device drops it\n");
+	rc = run_hvtest(results, (const char *const[]){ plan, NULL }, &out);
+	if (rc != 1 || !strstr(out, "xpass   known ") ||
+	    !strstr(out, "expected to fail: bug 1: the device drops it"))
+		fail_msg("a fixed bug is not an unexpected pass: exit %d:\n%s", rc, out);
+	free(out);
+	rc = results_cmd(results, (const char *const[]){ "diff", "1", "3", NULL }, &out);
+	if (rc != 1 || !strstr(out, "new failures (1)") || !strstr(out, "xfail -> xpass  known"))
+		fail_msg("results diff: exit %d:\n%s", rc, out);
+	free(out);
+	free(plan);
+	free(junit);
+	free(results);
+}
+
 static void test_bad_plan(void **state)
 {
 	static const char untyped[] = "variants:\n    - a:\n        type = fx-pass\n"
 				      "    - b:\n        type = fx-nope\n    - c:\n";
+	static const char untimed[] = "variants:\n    - a:\n        type = fx-pass\n"
+				      "        timeout = soon\n";
 	char *results = hvt_asprintf("%s/bad", tmpdir);
-	struct hvt_err err = HVT_ERR_INIT;
 	char *out = NULL, *plan;
 	int rc;
 
@@ -452,12 +561,19 @@ static void test_bad_plan(void **state)
 		fail_msg("missing plan: exit %d:\n%s", rc, out);
 	free(out);
 	/* test types nobody registered: refused before anything runs */
-	plan = hvt_asprintf("%s/untyped.cfg", tmpdir);
-	itest_ok(hvt_file_write(plan, untyped, strlen(untyped), &err), &err);
+	plan = write_plan("untyped.cfg", untyped);
 	rc = run_hvtest(results, (const char *const[]){ plan, NULL }, &out);
 	if (rc != 1 || !strstr(out, "2 of 3 cases name test types that are not registered") ||
 	    !strstr(out, "fx-nope") || !strstr(out, "(no type key)") || strstr(out, "run 1"))
 		fail_msg("unknown types: exit %d:\n%s", rc, out);
+	free(out);
+	free(plan);
+	/* a timeout key that is no number of seconds: the same */
+	plan = write_plan("untimed.cfg", untimed);
+	rc = run_hvtest(results, (const char *const[]){ plan, NULL }, &out);
+	if (rc != 1 || !strstr(out, "case a: timeout = 'soon' is not a number of seconds") ||
+	    strstr(out, "run 1"))
+		fail_msg("bad timeout: exit %d:\n%s", rc, out);
 	free(out);
 	free(plan);
 	free(results);
@@ -473,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_results_rm_prune),
 		cmocka_unit_test(test_results_list_show_diff),
 		cmocka_unit_test(test_bad_plan),
+		cmocka_unit_test(test_xfail_and_case_timeout),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, group_setup, group_teardown);

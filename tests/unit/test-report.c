@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Report writers: TAP 14 line by line, JUnit XML counts and escaping
- * (parsed by python3's xml.etree when there is one), the JSON document.
+ * (parsed by python3's xml.etree when there is one), the JSON document,
+ * the HTML page; expected failures and unexpected passes in each.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +52,32 @@ static struct hvt_case **make_cases(size_t *n)
 	return v;
 }
 
+/*
+ * Cases with an xfail reason: one that fails as expected, one that passes
+ * (the bug is gone) and one that errored (no verdict on the bug).
+ */
+static struct hvt_case **make_xcases(size_t *n)
+{
+	struct hvt_case **v = hvt_zalloc(3 * sizeof(*v));
+	struct hvt_case *c;
+
+	c = v[0] = hvt_case_new("f.known", "known", "qtest-rtc");
+	hvt_case_set_xfail(c, "bug 42: <lost> irq");
+	hvt_case_check(c, "irq", false, "0 of 1 interrupts");
+	c->duration = 1;
+
+	c = v[1] = hvt_case_new("f.fixed", "fixed", "qtest-rtc");
+	hvt_case_set_xfail(c, "bug 7");
+	hvt_case_check(c, "irq", true, "1 of 1 interrupts");
+	c->duration = 1;
+
+	c = v[2] = hvt_case_new("f.broken", "broken", "qtest-rtc");
+	hvt_case_set_xfail(c, "bug 9");
+	hvt_case_error(c, "QEMU missing");
+	*n = 3;
+	return v;
+}
+
 static void free_cases(struct hvt_case **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -58,8 +85,9 @@ static void free_cases(struct hvt_case **v, size_t n)
 	free(v);
 }
 
-/* Write the cases with a writer of fmt; returns the output (free it). */
-static char *render(enum hvt_report_format fmt, long ncases)
+/* Write the cases make() makes with a writer of fmt; returns the output (free it). */
+static char *render_of(enum hvt_report_format fmt, long ncases,
+		       struct hvt_case **(*make)(size_t *n))
 {
 	struct hvt_run_info ri = { .id = 7, .started = 1790000000, .plan = "suites/smoke.cfg",
 				   .filters = "type=exec", .total = 5, .exit_status = 1 };
@@ -73,7 +101,7 @@ static char *render(enum hvt_report_format fmt, long ncases)
 	assert_non_null(f);
 	ri.host.hostname = "box<1>";
 	ri.host.qemu_version = "7.2.0";
-	v = make_cases(&n);
+	v = make(&n);
 	r = hvt_report_new(fmt, f);
 	assert_int_equal(hvt_report_begin(r, &ri, ncases, &err), 0);
 	for (size_t i = 0; i < n; i++)
@@ -84,6 +112,11 @@ static char *render(enum hvt_report_format fmt, long ncases)
 	free_cases(v, n);
 	fclose(f);
 	return out;
+}
+
+static char *render(enum hvt_report_format fmt, long ncases)
+{
+	return render_of(fmt, ncases, make_cases);
 }
 
 /* Split into lines (the buffer is modified). */
@@ -171,7 +204,7 @@ static void check_tap(char *out, bool plan_first)
 	i = find_line(lines, n, i, "not ok 5 - e.<&>\"'  [31m\xff-name");
 	assert_string_equal(lines[i + 2], "  outcome: error");
 	assert_non_null(strstr(lines[i + 3], "\\u0002"));
-	find_line(lines, n, i, "# pass 1, fail 1, error 1, skip 1, timeout 1");
+	find_line(lines, n, i, "# pass 1, fail 1, error 1, skip 1, timeout 1, xfail 0, xpass 0");
 }
 
 static void test_tap(void **state)
@@ -249,20 +282,23 @@ static const char junit_check_py[] =
 	"assert cases[3].find('error').attrib['type'] == 'timeout'\n"
 	"assert 'work directory: /tmp/w/a' in cases[0].find('system-out').text\n";
 
-static void test_junit_python(void **state)
+/*
+ * Parse the JUnit XML out with python3's xml.etree and run script's
+ * asserts on it; out is freed. Skips the test when there is no python3.
+ */
+static void check_junit_python(char *out, const char *script)
 {
 	char *py = hvt_which("python3");
 	char path[] = "/tmp/hvt-junit-XXXXXX";
 	struct hvt_err err = HVT_ERR_INIT;
-	char *out;
 	int fd, status;
 	pid_t pid;
 
 	if (!py) {
+		free(out);
 		print_message("python3 not found: XML parse check skipped\n");
 		skip();
 	}
-	out = render(HVT_REPORT_JUNIT, 5);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
@@ -270,7 +306,7 @@ static void test_junit_python(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		execl(py, "python3", "-c", junit_check_py, path, (char *)NULL);
+		execl(py, "python3", "-c", script, path, (char *)NULL);
 		_exit(127);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -279,6 +315,11 @@ static void test_junit_python(void **state)
 	free(py);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_junit_python(void **state)
+{
+	check_junit_python(render(HVT_REPORT_JUNIT, 5), junit_check_py);
 }
 
 static void test_json(void **state)
@@ -403,6 +444,89 @@ static void test_html_series(void **state)
 	hvt_case_free(c);
 }
 
+/*
+ * The dialect of pytest, which Jenkins and GitLab show: an expected
+ * failure is skipped (type xfail, with why), an unexpected pass a
+ * failure, an xfail case that errored still an error.
+ */
+static const char junit_xfail_py[] =
+	"import sys, xml.etree.ElementTree as ET\n"
+	"s = ET.parse(sys.argv[1]).getroot().find('testsuite')\n"
+	"a = s.attrib\n"
+	"assert (a['tests'], a['failures'], a['errors'], a['skipped']) == ('3', '1', '1', '1'), a\n"
+	"c = s.findall('testcase')\n"
+	"k = c[0].find('skipped')\n"
+	"assert k.attrib == {'type': 'xfail', 'message': 'expected failure: bug 42: <lost> irq'}, "
+	"k.attrib\n"
+	"assert c[0].find('failure') is None and c[0].find('error') is None\n"
+	"f = c[1].find('failure')\n"
+	"assert f.attrib['type'] == 'xpass' and 'bug 7' in f.attrib['message'], f.attrib\n"
+	"assert c[1].find('skipped') is None\n"
+	"assert c[2].find('error').attrib['message'] == 'QEMU missing'\n"
+	"p = {x.attrib['name']: x.attrib['value'] for x in c[0].iter('property')}\n"
+	"assert p['xfail'] == 'bug 42: <lost> irq', p\n"
+	"assert 'expected to fail: bug 42' in c[0].find('system-out').text\n";
+
+static void test_expected_failures(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc;
+	char *lines[128] = { NULL };
+	char *out;
+	size_t n, i;
+
+	/* TAP: "# TODO why" keeps an expected failure from failing a harness; xpass fails it */
+	out = render_of(HVT_REPORT_TAP, 3, make_xcases);
+	n = split_lines(out, lines, HVT_ARRAY_SIZE(lines));
+	i = find_line(lines, n, 0, "not ok 1 - f.known # TODO bug 42: <lost> irq");
+	assert_string_equal(lines[i + 2], "  outcome: xfail");
+	assert_string_equal(lines[i + 3], "  xfail: \"bug 42: <lost> irq\"");
+	find_line(lines, n, i, "    - \"irq\"");
+	i = find_line(lines, n, i, "not ok 2 - f.fixed");
+	assert_string_equal(lines[i + 2], "  outcome: xpass");
+	assert_string_equal(lines[i + 3], "  xfail: \"bug 7\"");
+	i = find_line(lines, n, i, "not ok 3 - f.broken");
+	assert_string_equal(lines[i + 2], "  outcome: error");
+	find_line(lines, n, i, "# pass 0, fail 0, error 1, skip 0, timeout 0, xfail 1, xpass 1");
+	free(out);
+
+	out = render_of(HVT_REPORT_JUNIT, 3, make_xcases);
+	assert_non_null(strstr(out, "tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"1\""));
+	assert_non_null(strstr(out, "<skipped type=\"xfail\" message=\"expected failure: bug 42: "
+				    "&lt;lost&gt; irq\"/>"));
+	assert_non_null(strstr(out, "<failure type=\"xpass\" message=\"unexpected pass: bug 7\">"));
+	free(out);
+
+	out = render_of(HVT_REPORT_JSON, 3, make_xcases);
+	doc = hvt_json_parse(out, &err);
+	if (!doc)
+		fail_msg("%s", err.msg);
+	assert_string_equal(hvt_json_get_str(doc, "cases.0.outcome"), "xfail");
+	assert_string_equal(hvt_json_get_str(doc, "cases.0.xfail"), "bug 42: <lost> irq");
+	assert_string_equal(hvt_json_get_str(doc, "cases.1.outcome"), "xpass");
+	assert_int_equal(hvt_json_get_int(doc, "counts.xfail", 0), 1);
+	assert_int_equal(hvt_json_get_int(doc, "counts.xpass", 0), 1);
+	assert_int_equal(hvt_json_get_int(doc, "counts.fail", -1), 0);
+	json_object_put(doc);
+	free(out);
+
+	/* HTML: the expected failure folded, the unexpected pass open and listed */
+	out = render_of(HVT_REPORT_HTML, 3, make_xcases);
+	assert_non_null(strstr(out, "<span class=\"o timeout\">0 timeout</span>, "
+				    "<span class=\"o xfail\">1 xfail</span>, "
+				    "<span class=\"o xpass\">1 xpass</span>; "));
+	assert_non_null(strstr(out, "<details id=\"c1\"><summary><span class=\"o xfail\">xfail"));
+	assert_non_null(strstr(out, "<details id=\"c2\" open><summary><span class=\"o xpass\">"));
+	assert_non_null(strstr(out, "<li><span class=\"o xpass\">xpass</span> <a href=\"#c2\">"
+				    "f.fixed</a>: passed, but expected to fail: bug 7</li>"));
+	assert_null(strstr(out, "<a href=\"#c1\">"));
+	assert_non_null(strstr(out, "<p class=\"expect\">expected to fail: bug 42: &lt;lost&gt; irq"
+				    "</p>"));
+	free(out);
+	/* last: it skips the test without python3 */
+	check_junit_python(render_of(HVT_REPORT_JUNIT, 3, make_xcases), junit_xfail_py);
+}
+
 static void test_empty_reports(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -417,7 +541,7 @@ static void test_empty_reports(void **state)
 	hvt_report_free(r);
 	fclose(f);
 	assert_string_equal(out, "TAP version 14\n1..0\n"
-				 "# pass 0, fail 0, error 0, skip 0, timeout 0\n");
+				 "# pass 0, fail 0, error 0, skip 0, timeout 0, xfail 0, xpass 0\n");
 	free(out);
 	assert_int_equal(hvt_report_format_parse("junit", &fmt), 0);
 	assert_int_equal(fmt, HVT_REPORT_JUNIT);
@@ -434,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_series),
+		cmocka_unit_test(test_expected_failures),
 		cmocka_unit_test(test_empty_reports),
 	};
 

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The runner with real processes: crashing, hanging (with a QEMU), failing,
- * flaky and silent cases; repeats, reruns, shards; TAP from exec cases.
+ * flaky and silent cases; repeats, reruns, shards; TAP from exec cases;
+ * per-case timeouts, expected failures, ASSERT in a case process,
+ * forensic files, the refusal to fork from a threaded process; and a
+ * whole session (plan -> store -> reports) driven as a front end would.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hvt-config.h"
 #include "hvtest.h"
 #include "runner.h"
+#include "session.h"
 
 static char tmpdir[] = "/tmp/hvt-test-runner-XXXXXX";
 
@@ -30,19 +36,17 @@ struct collected {
 	struct hvt_case *c[64];
 	bool final[64];
 	size_t n;
+	struct hvt_runner_summary sum;
 };
 
 static void on_done(struct hvt_case *c, bool final, void *opaque)
 {
 	struct collected *col = opaque;
-	struct json_object *j = hvt_case_to_json(c);
 
 	assert_true(col->n < 64);
 	/* the runner frees its record: keep a copy */
-	col->c[col->n] = hvt_case_from_json(j, NULL);
-	col->c[col->n]->timed_out = c->timed_out;
+	col->c[col->n] = hvt_case_copy(c);
 	col->final[col->n++] = final;
-	json_object_put(j);
 }
 
 static void collected_free(struct collected *col)
@@ -68,8 +72,9 @@ static struct hvt_case *find(struct collected *col, const char *name, int attemp
 	return NULL;
 }
 
+/* Run the cases (freed afterwards); col gets their records and the summary. */
 static void run(struct hvt_case **cases, size_t n, struct hvt_runner_opts *o,
-		struct collected *col, struct hvt_runner_summary *sum)
+		struct collected *col)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	char *root = hvt_asprintf("%s/run%d", tmpdir, rand());
@@ -77,7 +82,7 @@ static void run(struct hvt_case **cases, size_t n, struct hvt_runner_opts *o,
 	o->workroot = root;
 	o->on_done = on_done;
 	o->opaque = col;
-	if (hvt_runner_run(cases, n, o, sum, &err))
+	if (hvt_runner_run(cases, n, o, &col->sum, &err))
 		fail_msg("runner: %s", err.msg);
 	for (size_t i = 0; i < n; i++)
 		hvt_case_free(cases[i]);
@@ -95,13 +100,12 @@ static void test_outcomes_and_crash(void **state)
 	};
 	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60 };
 	struct collected col = { 0 };
-	struct hvt_runner_summary sum;
 	struct hvt_case *c;
 
 	hvt_case_set_param(cases[0], "x", "17");
-	run(cases, HVT_ARRAY_SIZE(cases), &o, &col, &sum);
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col);
 	assert_int_equal(col.n, 7);
-	assert_int_equal(sum.cases, 7);
+	assert_int_equal(col.sum.cases, 7);
 	c = find(&col, "a", 1);
 	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
 	assert_string_equal(c->checks[0].message, "17");
@@ -119,9 +123,9 @@ static void test_outcomes_and_crash(void **state)
 	assert_int_equal(hvt_case_outcome(c), HVT_ERROR);
 	assert_non_null(strstr(c->reason, "no such device"));
 	assert_int_equal(hvt_case_outcome(find(&col, "g", 1)), HVT_PASS);
-	assert_int_equal(sum.outcome[HVT_PASS], 2);
-	assert_int_equal(sum.outcome[HVT_FAIL], 1);
-	assert_int_equal(sum.outcome[HVT_ERROR], 4);
+	assert_int_equal(col.sum.outcome[HVT_PASS], 2);
+	assert_int_equal(col.sum.outcome[HVT_FAIL], 1);
+	assert_int_equal(col.sum.outcome[HVT_ERROR], 4);
 	collected_free(&col);
 }
 
@@ -134,12 +138,11 @@ static void test_case_has_reaper(void **state)
 	struct hvt_case *cases[] = { mk("r", "fx-reaper", 0) };
 	struct hvt_runner_opts o = { .jobs = 1, .timeout = 60 };
 	struct collected col = { 0 };
-	struct hvt_runner_summary sum;
 	struct hvt_case *c;
 
 	hvt_proc_install_reaper();
 	assert_true(hvt_proc_reaper_installed());
-	run(cases, 1, &o, &col, &sum);
+	run(cases, 1, &o, &col);
 	c = find(&col, "r", 1);
 	assert_int_equal(c->nchecks, 1);
 	assert_string_equal(c->checks[0].name, "reaper-installed");
@@ -154,7 +157,6 @@ static void test_timeout_kills_qemu(void **state)
 	struct hvt_case *cases[1];
 	struct hvt_runner_opts o = { .jobs = 1, .timeout = 3 };
 	struct collected col = { 0 };
-	struct hvt_runner_summary sum;
 	struct hvt_case *c;
 
 	if (!qemu)
@@ -163,7 +165,7 @@ static void test_timeout_kills_qemu(void **state)
 	snprintf(marker, sizeof(marker), "hvt-hang-%d-%d", (int)getpid(), rand());
 	cases[0] = mk("h", "fx-hang", 0);
 	hvt_case_set_param(cases[0], "marker", marker);
-	run(cases, 1, &o, &col, &sum);
+	run(cases, 1, &o, &col);
 	c = find(&col, "h", 1);
 	assert_int_equal(hvt_case_outcome(c), HVT_TIMEOUT);
 	assert_non_null(strstr(c->reason, "timed out after 3 s"));
@@ -195,10 +197,9 @@ static void test_repeat_and_rerun(void **state)
 	hvt_case_set_param(cases[1], "mark_dir", tmpdir);
 	struct hvt_runner_opts o = { .jobs = 2, .repeat = 2, .rerun_failed = 1 };
 	struct collected col = { 0 };
-	struct hvt_runner_summary sum;
 	struct hvt_case *c;
 
-	run(cases, HVT_ARRAY_SIZE(cases), &o, &col, &sum);
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col);
 	/* p: 2 repeats; fl: fails, rerun passes (flaky), 1 repeat; f: fail, rerun, repeat... */
 	assert_int_equal(find(&col, "p", 1)->attempt, 1);
 	assert_int_equal(hvt_case_outcome(find(&col, "p", 2)), HVT_PASS);
@@ -207,8 +208,8 @@ static void test_repeat_and_rerun(void **state)
 	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
 	assert_true(c->flaky);
 	assert_int_equal(hvt_case_outcome(find(&col, "f", 2)), HVT_FAIL);
-	assert_int_equal(sum.cases, 3);
-	assert_int_equal(sum.flaky, 1);
+	assert_int_equal(col.sum.cases, 3);
+	assert_int_equal(col.sum.flaky, 1);
 	/* exactly one final record per case */
 	{
 		size_t finals = 0;
@@ -226,11 +227,10 @@ static void test_repeat_counts_every_run(void **state)
 	struct hvt_case *cases[] = { mk("fr", "fx-flaky", 0), mk("pr", "fx-pass", 1) };
 	struct hvt_runner_opts o = { .jobs = 1, .repeat = 3 };
 	struct collected col = { 0 };
-	struct hvt_runner_summary sum;
 	struct hvt_case *c;
 
 	hvt_case_set_param(cases[0], "mark_dir", tmpdir);
-	run(cases, HVT_ARRAY_SIZE(cases), &o, &col, &sum);
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col);
 	/* fr: fails, passes, passes; its last record says so */
 	assert_int_equal(hvt_case_outcome(find(&col, "fr", 1)), HVT_FAIL);
 	assert_int_equal(hvt_case_outcome(find(&col, "fr", 2)), HVT_PASS);
@@ -244,10 +244,350 @@ static void test_repeat_counts_every_run(void **state)
 	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
 	assert_false(c->flaky);
 	assert_int_equal(c->nchecks, 1);
-	assert_int_equal(sum.outcome[HVT_FAIL], 1);
-	assert_int_equal(sum.outcome[HVT_PASS], 1);
-	assert_int_equal(sum.flaky, 1);
+	assert_int_equal(col.sum.outcome[HVT_FAIL], 1);
+	assert_int_equal(col.sum.outcome[HVT_PASS], 1);
+	assert_int_equal(col.sum.flaky, 1);
 	collected_free(&col);
+}
+
+/* A case's "timeout" key overrides the runner's timeout for that case only. */
+static void test_case_timeout(void **state)
+{
+	struct hvt_case *cases[] = { mk("slow", "fx-pass", 0), mk("fast", "fx-pass", 1) };
+	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60 };
+	struct collected col = { 0 };
+	struct hvt_case *c;
+	double t0 = hvt_now();
+
+	hvt_case_set_param(cases[0], "sleep_ms", "30000");
+	hvt_case_set_param(cases[0], "timeout", "1");
+	hvt_case_set_param(cases[1], "timeout", "0.5e2");
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col);
+	c = find(&col, "slow", 1);
+	assert_int_equal(hvt_case_outcome(c), HVT_TIMEOUT);
+	assert_non_null(strstr(c->reason, "timed out after 1 s"));
+	/* the record of a killed attempt starts when the attempt did */
+	assert_true(c->start > hvt_wall_now() - (hvt_now() - t0) - 1);
+	assert_int_equal(hvt_case_outcome(find(&col, "fast", 1)), HVT_PASS);
+	assert_true(hvt_now() - t0 < 20);
+	collected_free(&col);
+}
+
+/* A bad "timeout" key is refused before any case starts. */
+static void test_case_timeout_refused(void **state)
+{
+	static const char *const bad[] = { "soon", "0", "-3", "nan", "1e300" };
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(bad); i++) {
+		struct hvt_case *cases[] = { mk("ok", "fx-pass", 0), mk("late", "fx-pass", 1) };
+		struct hvt_runner_opts o = { .jobs = 1, .workroot = tmpdir };
+		struct hvt_err err = HVT_ERR_INIT;
+		struct collected col = { 0 };
+		struct hvt_runner_summary sum;
+
+		hvt_case_set_param(cases[1], "timeout", bad[i]);
+		o.on_done = on_done;
+		o.opaque = &col;
+		assert_int_equal(hvt_runner_run(cases, 2, &o, &sum, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "case late: timeout = '"));
+		assert_int_equal(col.n, 0);
+		assert_int_equal(hvt_runner_check(cases, 2, &err), -EINVAL);
+		hvt_case_free(cases[0]);
+		hvt_case_free(cases[1]);
+	}
+}
+
+static void test_xfail_repeat(void);
+
+/* Expected failures and unexpected passes, with reruns and repeats. */
+static void test_xfail(void **state)
+{
+	struct hvt_case *cases[] = { mk("known", "fx-fail", 0), mk("fixed", "fx-pass", 1),
+				     mk("plain", "fx-pass", 2), mk("crash", "fx-crash", 3) };
+	struct hvt_runner_opts o = { .jobs = 2, .rerun_failed = 1 };
+	struct collected col = { 0 };
+	struct hvt_case *c;
+
+	hvt_case_set_xfail(cases[0], "bug 1");
+	hvt_case_set_xfail(cases[1], "bug 2");
+	hvt_case_set_xfail(cases[3], "bug 3");
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col);
+	/* an expected failure is not rerun */
+	c = find(&col, "known", 1);
+	assert_int_equal(hvt_case_outcome(c), HVT_XFAIL);
+	assert_string_equal(c->xfail, "bug 1");
+	for (size_t i = 0; i < col.n; i++)
+		assert_false(!strcmp(col.c[i]->name, "known") && col.c[i]->attempt > 1);
+	/* an unexpected pass is bad: rerun, and bad again */
+	assert_int_equal(hvt_case_outcome(find(&col, "fixed", 1)), HVT_XPASS);
+	assert_int_equal(hvt_case_outcome(find(&col, "fixed", 2)), HVT_XPASS);
+	/* a crash is no verdict on the bug */
+	assert_int_equal(hvt_case_outcome(find(&col, "crash", 2)), HVT_ERROR);
+	assert_int_equal(col.sum.outcome[HVT_XFAIL], 1);
+	assert_int_equal(col.sum.outcome[HVT_XPASS], 1);
+	assert_int_equal(col.sum.outcome[HVT_PASS], 1);
+	assert_int_equal(col.sum.outcome[HVT_ERROR], 1);
+	collected_free(&col);
+	test_xfail_repeat();
+}
+
+/* With --repeat, an xfail case is an expected failure only if every repetition was. */
+static void test_xfail_repeat(void)
+{
+	struct hvt_case *cases[] = { mk("gone-bad", "fx-flaky", 0), mk("went-good", "fx-flaky", 1),
+				     mk("steady", "fx-fail", 2), mk("fixed", "fx-pass", 3) };
+	struct hvt_runner_opts o = { .jobs = 2, .repeat = 2 };
+	struct collected col = { 0 };
+	struct hvt_case *c;
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(cases); i++) {
+		hvt_case_set_xfail(cases[i], "bug 5");
+		hvt_case_set_param(cases[i], "mark_dir", tmpdir);
+	}
+	/* gone-bad: passes (xpass), then fails (xfail); went-good the other way round */
+	hvt_case_set_param(cases[0], "invert", "yes");
+	run(cases, HVT_ARRAY_SIZE(cases), &o, &col);
+	/* the last repetition failed as expected, an earlier one did not: an error */
+	assert_int_equal(hvt_case_outcome(find(&col, "gone-bad", 1)), HVT_XPASS);
+	c = find(&col, "gone-bad", 2);
+	assert_int_equal(hvt_case_outcome(c), HVT_ERROR);
+	assert_string_equal(c->reason, "1 of 2 repetitions did not fail as expected");
+	assert_true(c->flaky);
+	/* the last one passed: it stays the unexpected pass it is */
+	c = find(&col, "went-good", 2);
+	assert_int_equal(hvt_case_outcome(c), HVT_XPASS);
+	assert_null(c->reason);
+	assert_true(c->flaky);
+	/* every repetition as expected: nothing added */
+	c = find(&col, "steady", 2);
+	assert_int_equal(hvt_case_outcome(c), HVT_XFAIL);
+	assert_int_equal(c->nchecks, 1);
+	c = find(&col, "fixed", 2);
+	assert_int_equal(hvt_case_outcome(c), HVT_XPASS);
+	assert_int_equal(c->nchecks, 1);
+	assert_false(c->flaky);
+	assert_int_equal(col.sum.outcome[HVT_XFAIL], 1);
+	assert_int_equal(col.sum.outcome[HVT_XPASS], 2);
+	assert_int_equal(col.sum.outcome[HVT_ERROR], 1);
+	collected_free(&col);
+}
+
+/*
+ * In a case process: EXPECT goes on, ASSERT ends run, cleanup runs once.
+ * Forensic files at any depth are artifacts; other files and links are not.
+ */
+static void test_assert_and_forensics(void **state)
+{
+	struct hvt_case *cases[] = { mk("as", "fx-assert", 0), mk("fi", "fx-files", 1) };
+	struct hvt_runner_opts o = { .jobs = 2 };
+	struct collected col = { 0 };
+	struct hvt_case *c;
+	char names[256] = "";
+	bool seen[4] = { false };
+
+	run(cases, 2, &o, &col);
+	c = find(&col, "as", 1);
+	for (size_t i = 0; i < c->nchecks; i++)
+		hvt_snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s:%s",
+			     i ? " " : "", c->checks[i].name, hvt_outcome_name(c->checks[i].status));
+	assert_string_equal(names, "expect:fail went-on:pass assert:fail cleanup:pass");
+	assert_non_null(strstr(c->checks[2].message, "2 + 2 == 5"));
+	assert_int_equal(hvt_case_outcome(c), HVT_FAIL);
+
+	c = find(&col, "fi", 1);
+	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
+	for (size_t i = 0; i < c->nartifacts; i++) {
+		const char *p = c->artifacts[i].path;
+
+		assert_string_equal(c->artifacts[i].name, p);
+		seen[0] |= !strcmp(p, "qmp.log");
+		seen[1] |= !strcmp(p, "a/b/console.log");
+		seen[2] |= !strcmp(p, "real/qemu.stderr");
+		seen[3] |= !strcmp(p, "output.log");
+		assert_null(strstr(p, "notes.txt"));
+		assert_null(strstr(p, "link/"));
+	}
+	assert_true(seen[0] && seen[1] && seen[2] && seen[3]);
+	assert_int_equal(c->nartifacts, 4);
+	collected_free(&col);
+}
+
+static void *blocked_thread(void *arg)
+{
+	char ch;
+
+	return (void *)(intptr_t)read(*(int *)arg, &ch, 1);
+}
+
+/* With another thread in the process the runner forks nothing, and says why. */
+static void test_refuses_threads(void **state)
+{
+	struct hvt_case *cases[] = { mk("t", "fx-pass", 0) };
+	struct hvt_runner_opts o = { .jobs = 1, .workroot = tmpdir };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct collected col = { 0 };
+	struct hvt_runner_summary sum;
+	pthread_t th;
+	int fds[2];
+
+	assert_int_equal(hvt_runner_threads(), 1);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pthread_create(&th, NULL, blocked_thread, &fds[0]), 0);
+	assert_int_equal(hvt_runner_threads(), 2);
+	o.on_done = on_done;
+	o.opaque = &col;
+	assert_int_equal(hvt_runner_run(cases, 1, &o, &sum, &err), -EDEADLK);
+	assert_non_null(strstr(err.msg, "this process has 2 threads"));
+	assert_non_null(strstr(err.msg, "fork() copies only the calling thread"));
+	assert_int_equal(col.n, 0);
+	assert_int_equal(sum.cases, 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	close(fds[0]);
+	close(fds[1]);
+	/* alone again: it runs */
+	run(cases, 1, &o, &col);
+	assert_int_equal(hvt_case_outcome(find(&col, "t", 1)), HVT_PASS);
+	collected_free(&col);
+}
+
+/* ---- a session, as a front end other than hvtest run would drive it ---- */
+
+struct seen {
+	int begins, finals, attempts;
+	int64_t run_id;
+	size_t ncases;
+	struct hvt_strv problems;
+	bool host_asked;
+};
+
+static void se_host(struct hvt_host_info *h, void *opaque)
+{
+	struct seen *s = opaque;
+
+	s->host_asked = true;
+	h->qemu_version = "9.9.9";
+	h->accel = "tcg";
+}
+
+static void se_begin(const struct hvt_session_result *r, void *opaque)
+{
+	struct seen *s = opaque;
+
+	s->begins++;
+	s->run_id = r->run_id;
+	s->ncases = r->ncases;
+}
+
+static void se_case(const struct hvt_case *c, bool final, void *opaque)
+{
+	struct seen *s = opaque;
+
+	s->attempts++;
+	s->finals += final;
+}
+
+static void se_problem(const char *msg, void *opaque)
+{
+	hvt_strv_push(&((struct seen *)opaque)->problems, msg);
+}
+
+static const char session_plan[] =
+	"variants:\n"
+	"    - good:\n"
+	"        type = fx-pass\n"
+	"    - known:\n"
+	"        type = fx-fail\n"
+	"        xfail = bug 11\n"
+	"    - skipped:\n"
+	"        type = fx-pass\n"
+	"        x = other\n";
+
+static void test_session(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *plan = hvt_asprintf("%s/session.cfg", tmpdir);
+	char *results = hvt_asprintf("%s/session-results", tmpdir);
+	char *junit = hvt_asprintf("%s/session.xml", tmpdir);
+	const char *filters[] = { "no skipped" };
+	struct seen seen = { .problems = HVT_STRV_INIT };
+	struct hvt_session_opts o = { .filters = filters, .nfilters = 1, .junit = junit,
+				      .host = se_host, .on_begin = se_begin, .on_case = se_case,
+				      .on_problem = se_problem, .opaque = &seen,
+				      .runner = { .jobs = 2 } };
+	struct hvt_session_result r;
+	struct hvt_store *s;
+	struct hvt_run_info ri;
+	struct hvt_case **cases;
+	char *xml = NULL;
+	size_t n;
+
+	assert_int_equal(hvt_file_write(plan, session_plan, strlen(session_plan), &err), 0);
+	o.plan = plan;
+	o.results = results;
+	/* the cases it would run: the filter applies, xfail comes from the key */
+	assert_int_equal(hvt_session_cases(&o, &cases, &n, NULL, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(cases[1]->xfail, "bug 11");
+	assert_string_equal(cases[1]->type, "fx-fail");
+	hvt_store_cases_free(cases, n);
+
+	assert_int_equal(hvt_session_run(&o, &r, &err), 0);
+	assert_true(seen.host_asked);
+	assert_int_equal(seen.begins, 1);
+	assert_int_equal(seen.run_id, r.run_id);
+	assert_int_equal(seen.ncases, 2);
+	assert_int_equal(seen.finals, 2);
+	assert_int_equal(seen.problems.n, 0);
+	/* an expected failure does not fail the run */
+	assert_int_equal(r.exit_status, 0);
+	assert_int_equal(r.sum.outcome[HVT_XFAIL], 1);
+	assert_non_null(r.page);
+	assert_true(hvt_path_exists(r.page));
+	assert_int_equal(hvt_file_read(junit, &xml, NULL, &err), 0);
+	assert_non_null(strstr(xml, "<skipped type=\"xfail\" message=\"expected failure: bug 11\"/>"));
+	free(xml);
+	hvt_session_result_release(&r);
+
+	/* the store has the run, its host from the callback, its end */
+	s = hvt_store_open(results, &err);
+	assert_non_null(s);
+	assert_int_equal(hvt_store_run_get(s, seen.run_id, &ri, &err), 0);
+	assert_string_equal(ri.host.qemu_version, "9.9.9");
+	assert_string_equal(ri.host.hvtest_version, HVT_VERSION);
+	assert_int_equal(ri.exit_status, 0);
+	assert_int_equal(ri.counts[HVT_XFAIL], 1);
+	assert_int_equal(ri.ncases, 2);
+	hvt_run_info_release(&ri);
+	hvt_store_close(s);
+
+	/* resumed, nothing is left to run; the whole plan now has one more case */
+	o.resume = "latest";
+	o.filters = NULL;
+	o.nfilters = 0;
+	o.junit = NULL;
+	assert_int_equal(hvt_session_run(&o, &r, &err), 0);
+	assert_true(r.resumed);
+	assert_int_equal(r.ncases, 1);
+	assert_int_equal(r.run_id, seen.run_id);
+	assert_int_equal(r.exit_status, 0);
+	hvt_session_result_release(&r);
+
+	/* what cannot run is refused before a run is recorded */
+	o.resume = NULL;
+	o.plan = "/nonexistent/plan.cfg";
+	assert_true(hvt_session_run(&o, &r, &err) < 0);
+	assert_int_equal(r.run_id, 0);
+	hvt_session_result_release(&r);
+	o.resume = "latest~5";
+	o.plan = plan;
+	assert_int_equal(hvt_session_run(&o, &r, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "resuming run latest~5"));
+	hvt_session_result_release(&r);
+	hvt_strv_release(&seen.problems);
+	free(plan);
+	free(results);
+	free(junit);
 }
 
 static void test_shards(void **state)
@@ -339,7 +679,6 @@ static void test_exec_type(void **state)
 	struct hvt_case *cases[2];
 	struct hvt_runner_opts o = { .jobs = 2 };
 	struct collected col = { 0 };
-	struct hvt_runner_summary sum;
 	struct hvt_case *c;
 
 	assert_int_equal(hvt_file_write(path, script, strlen(script), &err), 0);
@@ -350,7 +689,7 @@ static void test_exec_type(void **state)
 	hvt_case_set_param(cases[0], "mem-size", "512");
 	cases[1] = mk("x2", "exec", 1);
 	hvt_case_set_param(cases[1], "exec", "/nonexistent/prog");
-	run(cases, 2, &o, &col, &sum);
+	run(cases, 2, &o, &col);
 	c = find(&col, "x1", 1);
 	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
 	assert_int_equal(c->nchecks, 2);
@@ -409,6 +748,12 @@ int main(void)
 		cmocka_unit_test(test_timeout_kills_qemu),
 		cmocka_unit_test(test_repeat_and_rerun),
 		cmocka_unit_test(test_repeat_counts_every_run),
+		cmocka_unit_test(test_case_timeout),
+		cmocka_unit_test(test_case_timeout_refused),
+		cmocka_unit_test(test_xfail),
+		cmocka_unit_test(test_assert_and_forensics),
+		cmocka_unit_test(test_refuses_threads),
+		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_tap_parsing),
 		cmocka_unit_test(test_exec_type),

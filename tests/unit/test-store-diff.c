@@ -37,6 +37,14 @@ static struct hvt_case *mk(const char *name, enum hvt_outcome o, double metric)
 		c->timed_out = true;
 		c->reason = hvt_strdup("timed out");
 		break;
+	case HVT_XFAIL:
+		hvt_case_set_xfail(c, "bug 123");
+		hvt_case_check(c, "echo", false, "got %s", name);
+		break;
+	case HVT_XPASS:
+		hvt_case_set_xfail(c, "bug 123");
+		hvt_case_check(c, "ok", true, NULL);
+		break;
 	}
 	if (!isnan(metric))
 		hvt_case_metric(c, "boot_ms", metric, "ms");
@@ -163,6 +171,53 @@ static void test_diff_cases(void **state)
 	free_runs(&r);
 }
 
+/*
+ * Expected failures: a case whose bug got fixed (xfail -> xpass) breaks
+ * the run, as a new failure; marking a failing case xfail is no fix.
+ */
+static void test_diff_expected_failures(void **state)
+{
+	static const struct {
+		const char *name;
+		enum hvt_outcome a, b;
+		enum hvt_diff_kind kind;
+	} t[] = {
+		{ "bug-fixed", HVT_XFAIL, HVT_XPASS, HVT_DIFF_NEW_FAILURE },
+		{ "marked-too-soon", HVT_PASS, HVT_XPASS, HVT_DIFF_NEW_FAILURE },
+		{ "mark-removed", HVT_XPASS, HVT_PASS, HVT_DIFF_FIX },
+		{ "fixed-and-unmarked", HVT_XFAIL, HVT_PASS, HVT_DIFF_FIX },
+		{ "now-known", HVT_FAIL, HVT_XFAIL, HVT_DIFF_CHANGED },
+		{ "known-now-errors", HVT_XFAIL, HVT_ERROR, HVT_DIFF_NEW_FAILURE },
+		{ "starts-failing", HVT_PASS, HVT_XFAIL, HVT_DIFF_CHANGED },
+	};
+	struct hvt_case *a[HVT_ARRAY_SIZE(t)], *b[HVT_ARRAY_SIZE(t)];
+	const struct hvt_diff_entry *e;
+	struct hvt_diff d;
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(t); i++) {
+		a[i] = mk(t[i].name, t[i].a, NAN);
+		b[i] = mk(t[i].name, t[i].b, NAN);
+	}
+	hvt_diff_cases(a, HVT_ARRAY_SIZE(t), b, HVT_ARRAY_SIZE(t), 10, &d);
+	assert_int_equal(d.n, HVT_ARRAY_SIZE(t));
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(t); i++) {
+		e = entry(&d, t[i].kind, t[i].name);
+		if (!e)
+			fail_msg("%s: %s -> %s is not among the %s", t[i].name,
+				 hvt_outcome_name(t[i].a), hvt_outcome_name(t[i].b),
+				 hvt_diff_kind_name(t[i].kind));
+		assert_int_equal(e->a, t[i].a);
+		assert_int_equal(e->b, t[i].b);
+	}
+	assert_string_equal(entry(&d, HVT_DIFF_NEW_FAILURE, "bug-fixed")->reason,
+			    "passed, but expected to fail: bug 123");
+	hvt_diff_release(&d);
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(t); i++) {
+		hvt_case_free(a[i]);
+		hvt_case_free(b[i]);
+	}
+}
+
 static void test_metric_mean(void **state)
 {
 	struct hvt_case *a = mk("m", HVT_PASS, 10), *b = mk("m", HVT_PASS, 10);
@@ -219,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_cases),
+		cmocka_unit_test(test_diff_expected_failures),
 		cmocka_unit_test(test_metric_mean),
 		cmocka_unit_test(test_diff_runs),
 	};

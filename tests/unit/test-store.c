@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The results store: round trip of case records, durability across a
- * SIGKILL, the resume set, run references, refusing foreign files.
+ * The results store: round trip of case records (expected failures
+ * included), durability across a SIGKILL, the resume set, run references,
+ * refusing foreign files, upgrading a database of schema version 1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hvt-config.h"
 #include "store.h"
 
 struct fixture {
@@ -120,6 +122,7 @@ static void test_round_trip(void **state)
 	struct hvt_case **got;
 	struct hvt_run_info ri;
 	size_t n;
+	double before = hvt_wall_now();
 	int64_t id = begin_ok(s, "suites/smoke.cfg");
 
 	c2->index = 1;
@@ -151,7 +154,9 @@ static void test_round_trip(void **state)
 	assert_string_equal(ri.host.qemu_version, "7.2.0");
 	assert_string_equal(ri.host.accel_reason, "/dev/kvm ran the probe");
 	assert_int_equal(ri.exit_status, 1);
-	assert_true(ri.finished >= ri.started);
+	/* started (not given) and finished: the wall clock when they happened */
+	assert_true(ri.started >= before && ri.finished >= ri.started &&
+		    ri.finished <= hvt_wall_now());
 	assert_int_equal(ri.ncases, 2);
 	assert_int_equal(ri.counts[HVT_FAIL], 1);
 	assert_int_equal(ri.counts[HVT_TIMEOUT], 1);
@@ -161,6 +166,140 @@ static void test_round_trip(void **state)
 	hvt_store_close(s);
 	hvt_case_free(c1);
 	hvt_case_free(c2);
+}
+
+/* xfail reasons and the xfail/xpass outcomes survive the store; counts include them. */
+static void test_expected_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_store *s = open_ok(f->dir);
+	struct hvt_case *known = full_case(0, "known"), *fixed = hvt_case_new("fixed", NULL, "exec");
+	struct hvt_store_done done;
+	struct hvt_run_info *runs;
+	struct hvt_case **got;
+	size_t n;
+	int64_t id = begin_ok(s, "x.cfg");
+
+	hvt_case_set_xfail(known, "bug 1: 'quoted'");
+	hvt_case_set_xfail(fixed, "bug 2");
+	fixed->index = 1;
+	hvt_case_check(fixed, "ok", true, NULL);
+	assert_int_equal(hvt_store_case_add(s, id, known, &err), 0);
+	assert_int_equal(hvt_store_case_add(s, id, fixed, &err), 0);
+	hvt_store_close(s);
+
+	s = open_ok(f->dir);
+	assert_int_equal(hvt_store_run_cases(s, id, false, &got, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_same(known, got[0]);
+	assert_string_equal(got[0]->xfail, "bug 1: 'quoted'");
+	assert_int_equal(hvt_case_outcome(got[0]), HVT_XFAIL);
+	assert_int_equal(hvt_case_outcome(got[1]), HVT_XPASS);
+	hvt_store_cases_free(got, n);
+	/* the stored outcome column says so too */
+	assert_int_equal(hvt_store_run_done(s, id, &done, &err), 0);
+	assert_int_equal(done.n, 2);
+	assert_int_equal(done.v[0].outcome, HVT_XFAIL);
+	assert_int_equal(done.v[1].outcome, HVT_XPASS);
+	hvt_store_done_release(&done);
+	assert_int_equal(hvt_store_runs_list(s, &runs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0].counts[HVT_XFAIL], 1);
+	assert_int_equal(runs[0].counts[HVT_XPASS], 1);
+	assert_int_equal(runs[0].counts[HVT_FAIL] + runs[0].counts[HVT_PASS], 0);
+	hvt_store_runs_free(runs, n);
+	hvt_store_close(s);
+	hvt_case_free(known);
+	hvt_case_free(fixed);
+}
+
+/* Run argv with stdin from the file in; its exit code, or -1. */
+static int run_with_stdin(const char *const *argv, const char *in)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(in, O_RDONLY);
+
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(126);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int user_version(const char *path)
+{
+	unsigned char v[4];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, v, 4, 60), 4);
+	close(fd);
+	return v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3];
+}
+
+/* A database hvtest 0.1.0 wrote (schema 1) is upgraded and keeps its runs. */
+static void test_upgrade_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct hvt_err err = HVT_ERR_INIT;
+	char *sqlite = hvt_which("sqlite3");
+	char *db = hvt_asprintf("%s/" HVT_STORE_FILE, f->dir);
+	const char *argv[] = { "sqlite3", db, NULL };
+	struct hvt_case *c = hvt_case_new("new", NULL, "exec");
+	struct hvt_run_info ri;
+	struct hvt_case **got;
+	struct hvt_store *s;
+	size_t n;
+
+	if (!sqlite) {
+		print_message("no sqlite3 shell: the version 1 database cannot be made\n");
+		free(db);
+		hvt_case_free(c);
+		skip();
+	}
+	free(sqlite);
+	assert_int_equal(run_with_stdin(argv, HVT_SRCDIR "/tests/fixtures/results-v1.sql"), 0);
+	assert_int_equal(user_version(db), 1);
+	s = open_ok(f->dir);
+	/* the last connection's close checkpoints the WAL into the file */
+	hvt_store_close(s);
+	assert_int_equal(user_version(db), HVT_STORE_SCHEMA_VERSION);
+	s = open_ok(f->dir);
+	/* the old run, as it was */
+	assert_int_equal(hvt_store_run_get(s, 1, &ri, &err), 0);
+	assert_string_equal(ri.host.hostname, "box");
+	assert_int_equal(ri.ncases, 2);
+	assert_int_equal(ri.counts[HVT_PASS], 1);
+	assert_int_equal(ri.counts[HVT_ERROR], 1);
+	assert_int_equal(ri.counts[HVT_XFAIL], 0);
+	hvt_run_info_release(&ri);
+	assert_int_equal(hvt_store_run_cases(s, 1, false, &got, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_null(got[0]->xfail);
+	assert_int_equal(hvt_case_outcome(got[0]), HVT_PASS);
+	assert_string_equal(got[1]->reason, "exited with code 1 without a failed test");
+	hvt_store_cases_free(got, n);
+	/* and new records beside them */
+	c->index = 2;
+	hvt_case_set_xfail(c, "bug 3");
+	hvt_case_check(c, "x", false, NULL);
+	assert_int_equal(hvt_store_case_add(s, 1, c, &err), 0);
+	hvt_store_close(s);
+	s = open_ok(f->dir);
+	assert_int_equal(hvt_store_run_get(s, 1, &ri, &err), 0);
+	assert_int_equal(ri.counts[HVT_XFAIL], 1);
+	assert_int_equal(ri.ncases, 3);
+	hvt_run_info_release(&ri);
+	hvt_store_close(s);
+	hvt_case_free(c);
+	free(db);
 }
 
 /* Deleting a run takes all it recorded and nothing of the other runs. */
@@ -476,6 +615,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expected_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nan_metric, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_durability, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_set, setup, teardown),

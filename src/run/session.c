@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A run of a plan: plan -> cases (shard, resume), the store's run record,
+ * the runner, each case stored and streamed, the reports and the page.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "hvt-config.h"
+#include "plan.h"
+#include "report.h"
+#include "session.h"
+
+/* What a session keeps while its cases run. */
+struct session {
+	const struct hvt_session_opts *o;
+	struct hvt_session_result *r;
+	struct hvt_store *store;
+	struct hvt_report *tap;		/* streamed as cases finish */
+	struct hvt_case **finals;	/* kept for JUnit and JSON */
+	size_t nfinals;
+	bool keep_finals;
+	size_t store_errors;
+};
+
+static void problem(struct session *s, const char *fmt, ...) HVT_PRINTF(2, 3);
+
+static void problem(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = hvt_vasprintf(fmt, ap);
+	va_end(ap);
+	s->r->problems++;
+	if (s->o->on_problem)
+		s->o->on_problem(msg, s->o->opaque);
+	free(msg);
+}
+
+/* The plan's cases, in order, skipping other shards and finished ones. */
+static int expand(const struct hvt_session_opts *o, const struct hvt_store_done *done,
+		  struct hvt_case ***out, size_t *n, long *total, struct hvt_err *err)
+{
+	struct hvt_plan *plan = hvt_plan_load(o->plan, err);
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+	size_t alloc = 0;
+	long pos = 0;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!plan)
+		return err->code ? err->code : -EINVAL;
+	for (size_t i = 0; i < o->nfilters; i++) {
+		ret = hvt_plan_filter(plan, o->filters[i], err);
+		if (ret)
+			goto out;
+	}
+	it = hvt_plan_iter_new(plan);
+	while ((ret = hvt_plan_iter_next(it, &v, err)) == 1) {
+		const char *type = hvt_variant_get(v, "type");
+		struct hvt_case *c;
+
+		if ((o->shard_n && !hvt_runner_in_shard(pos, o->shard_k, o->shard_n)) ||
+		    (done && hvt_store_done_has(done, pos, hvt_variant_name(v)))) {
+			pos++;
+			continue;
+		}
+		c = hvt_case_new(hvt_variant_name(v), hvt_variant_shortname(v), type ? type : "");
+		c->index = pos++;
+		for (size_t k = 0; k < hvt_variant_nkeys(v); k++)
+			hvt_case_set_param(c, hvt_variant_key(v, k), hvt_variant_value(v, k));
+		hvt_case_set_xfail(c, hvt_variant_get(v, "xfail"));
+		if (*n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			*out = hvt_realloc(*out, alloc * sizeof(**out));
+		}
+		(*out)[(*n)++] = c;
+	}
+	hvt_plan_iter_free(it);
+	if (total)
+		*total = pos;
+out:
+	hvt_plan_free(plan);
+	if (ret < 0) {
+		hvt_store_cases_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return ret;
+	}
+	return 0;
+}
+
+int hvt_session_cases(const struct hvt_session_opts *o, struct hvt_case ***cases, size_t *n,
+		      long *total, struct hvt_err *err)
+{
+	return expand(o, NULL, cases, n, total, err);
+}
+
+/* Called by the runner for every finished attempt. */
+static void on_done(struct hvt_case *c, bool final, void *opaque)
+{
+	struct session *s = opaque;
+	struct hvt_err err = HVT_ERR_INIT;
+
+	if (hvt_store_case_add(s->store, s->r->run_id, c, &err)) {
+		problem(s, "storing %s: %s", c->name, err.msg);
+		s->store_errors++;
+	}
+	if (s->o->on_case)
+		s->o->on_case(c, final, s->o->opaque);
+	if (!final)
+		return;
+	if (s->tap && hvt_report_case(s->tap, c, &err))
+		problem(s, "TAP: %s", err.msg);
+	if (s->keep_finals) {
+		s->finals = hvt_realloc(s->finals, sizeof(*s->finals) * (s->nfinals + 1));
+		s->finals[s->nfinals++] = hvt_case_copy(c);
+	}
+}
+
+/* A report of the final records into f, or into the file path when f is NULL. */
+static int write_report(struct session *s, enum hvt_report_format fmt, const char *what,
+			const char *path, FILE *f, const struct hvt_run_info *ri)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	FILE *out = f ? f : fopen(path, "w");
+	int ret;
+
+	if (!out) {
+		ret = -errno;
+		problem(s, "cannot write %s: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = hvt_report_write(fmt, out, ri, s->finals, s->nfinals, &err);
+	if (ret)
+		problem(s, "%s: %s", path ? path : what, err.msg);
+	if (!f && fclose(out) && !ret) {
+		problem(s, "cannot write %s: %s", path, strerror(errno));
+		ret = -EIO;
+	}
+	return ret;
+}
+
+/*
+ * RESULTS/run-N/report.html, from the store rather than from this
+ * session's cases, so that the page of a resumed run shows all of them.
+ * Its path, or NULL (and a problem) when it could not be written.
+ */
+static char *write_page(struct session *s)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_run_info ri;
+	struct hvt_case **cases = NULL;
+	const char *workroot = s->r->workroot;
+	char *path = hvt_asprintf("%s/report.html", workroot);
+	size_t n = 0;
+	FILE *f = NULL;
+	int ret;
+
+	ret = hvt_store_run_get(s->store, s->r->run_id, &ri, &err);
+	if (ret)
+		goto fail;
+	ret = hvt_store_run_cases(s->store, s->r->run_id, false, &cases, &n, &err);
+	if (!ret)
+		ret = hvt_mkdir_p(workroot, 0755, &err);
+	if (!ret && !(f = fopen(path, "w")))
+		ret = hvt_err_set(&err, -errno, "%s: %s", path, strerror(errno));
+	if (!ret)
+		ret = hvt_report_write(HVT_REPORT_HTML, f, &ri, cases, n, &err);
+	if (f && fclose(f) && !ret)
+		ret = hvt_err_set(&err, -EIO, "%s: %s", path, strerror(errno));
+	hvt_store_cases_free(cases, n);
+	hvt_run_info_release(&ri);
+	if (!ret)
+		return path;
+fail:
+	problem(s, "report page: %s", err.msg);
+	free(path);
+	return NULL;
+}
+
+/* What a new run's record says of this machine; buffers are the caller's. */
+struct host {
+	struct hvt_host_info info;
+	char hostname[256];
+	struct utsname uts;
+};
+
+static void host_init(struct host *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (gethostname(h->hostname, sizeof(h->hostname) - 1) == 0)
+		h->info.hostname = h->hostname;
+	if (uname(&h->uts) == 0)
+		h->info.kernel = h->uts.release;
+	h->info.hvtest_version = HVT_VERSION;
+}
+
+int hvt_session_run(const struct hvt_session_opts *o, struct hvt_session_result *r,
+		    struct hvt_err *err)
+{
+	const char *results = o->results ? o->results : HVT_RESULTS_DIR_DEFAULT;
+	struct session s = { .o = o, .r = r };
+	struct hvt_store_done done = { 0 };
+	struct hvt_run_info ri = { 0 }, stored = { 0 };
+	const struct hvt_run_info *rip = &ri;
+	struct hvt_runner_opts ro = o->runner;
+	struct hvt_case **cases = NULL;
+	struct host host;
+	size_t ncases = 0;
+	const struct hvt_runner_summary *sum = &r->sum;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->resumed = o->resume != NULL;
+	s.store = hvt_store_open(results, err);
+	if (!s.store)
+		return err->code ? err->code : -EIO;
+	if (o->resume) {
+		ret = hvt_store_run_resolve(s.store, o->resume, &r->run_id, err);
+		if (!ret)
+			ret = hvt_store_run_get(s.store, r->run_id, &stored, err);
+		if (!ret)
+			ret = hvt_store_run_done(s.store, r->run_id, &done, err);
+		if (ret) {
+			hvt_err_prefix(err, "resuming run %s", o->resume);
+			goto out;
+		}
+		rip = &stored;
+	}
+	ret = expand(o, o->resume ? &done : NULL, &cases, &ncases, &r->total, err);
+	if (!ret)
+		ret = hvt_runner_check(cases, ncases, err);
+	if (ret)
+		goto out;
+	r->ncases = ncases;
+	host_init(&host);
+	if (o->host)
+		o->host(&host.info, o->opaque);
+	if (!o->resume) {
+		ri.plan = o->plan;
+		ri.filters = o->nfilters ? o->cmdline : "";
+		ri.argv = o->cmdline;
+		ri.total = (long)ncases;
+		ri.pid = (int)getpid();
+		ri.host = host.info;
+		ret = hvt_store_run_begin(s.store, &ri, &r->run_id, err);
+		if (ret)
+			goto out;
+		ri.id = r->run_id;
+	}
+	if (o->resume && strcmp(stored.plan ? stored.plan : "", o->plan))
+		problem(&s, "warning: run %lld was of plan %s, not %s", (long long)r->run_id,
+			stored.plan ? stored.plan : "?", o->plan);
+	r->workroot = hvt_asprintf("%s/run-%lld", results, (long long)r->run_id);
+	s.keep_finals = o->json || o->junit;
+	if (o->tap) {
+		s.tap = hvt_report_new(HVT_REPORT_TAP, o->tap);
+		ret = hvt_report_begin(s.tap, rip, (long)ncases, err);
+		if (ret) {
+			hvt_err_prefix(err, "TAP");
+			goto out;
+		}
+	}
+	if (o->on_begin)
+		o->on_begin(r, o->opaque);
+	ro.workroot = r->workroot;
+	ro.on_done = on_done;
+	ro.opaque = &s;
+	ret = hvt_runner_run(cases, ncases, &ro, &r->sum, err);
+	if (ret)
+		goto out;
+	if (s.tap && hvt_report_end(s.tap, err))
+		problem(&s, "TAP: %s", err->msg);
+	hvt_err_clear(err);
+	r->exit_status = s.store_errors ? 1 : 0;
+	for (int oc = 0; oc < HVT_OUTCOME_COUNT; oc++)
+		if (hvt_outcome_bad((enum hvt_outcome)oc) && sum->outcome[oc])
+			r->exit_status = 1;
+	if (o->junit && write_report(&s, HVT_REPORT_JUNIT, "JUnit", o->junit, NULL, rip))
+		r->exit_status = 1;
+	if (o->json && write_report(&s, HVT_REPORT_JSON, "JSON", NULL, o->json, rip))
+		r->exit_status = 1;
+	if (hvt_store_run_end(s.store, r->run_id, r->exit_status, err))
+		problem(&s, "%s", err->msg);
+	hvt_err_clear(err);
+	if (!o->no_page)
+		r->page = write_page(&s);
+out:
+	hvt_store_cases_free(cases, ncases);
+	hvt_store_cases_free(s.finals, s.nfinals);
+	hvt_report_free(s.tap);
+	hvt_store_done_release(&done);
+	hvt_run_info_release(&stored);
+	hvt_store_close(s.store);
+	return ret;
+}
+
+void hvt_session_result_release(struct hvt_session_result *r)
+{
+	free(r->workroot);
+	free(r->page);
+	memset(r, 0, sizeof(*r));
+}
