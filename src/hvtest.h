@@ -23,6 +23,7 @@
 #include "case.h"
 #include "testtype.h"
 #include "guest.h"
+#include "launch.h"
 #include "vm.h"
 #include "migrate.h"
 #include "guestos.h"

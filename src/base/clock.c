@@ -44,6 +44,15 @@ int hvt_ms_left(int64_t deadline)
 	return left > 0x7fffffff ? 0x7fffffff : (int)left;
 }
 
+int64_t hvt_deadline_after(int timeout_ms)
+{
+	return timeout_ms < 0 ? INT64_MAX / 2 : hvt_now_ms() + timeout_ms;
+}
+
+int hvt_timeout_left(int64_t deadline, int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : hvt_ms_left(deadline);
+}
 
 double hvt_wall_now(void)
 {

@@ -73,6 +73,21 @@ static const char *reason(int e, const char *kind)
 	return strerror(e);
 }
 
+/* sa for path, or -ENAMETOOLONG if path does not fit in sun_path. */
+static int unix_addr(struct sockaddr_un *sa, const char *path, struct hvt_err *err)
+{
+	size_t len = strlen(path);
+
+	if (len >= sizeof(sa->sun_path))
+		return hvt_err_set(err, -ENAMETOOLONG,
+				   "socket path is too long for a unix socket (%zu bytes, at most %zu): %s",
+				   len, sizeof(sa->sun_path) - 1, path);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, len + 1);
+	return 0;
+}
+
 /* The error of a connect that is not worth retrying. */
 static int connect_error(const char *path, int e, struct hvt_err *err)
 {
@@ -85,17 +100,13 @@ static int connect_error(const char *path, int e, struct hvt_err *err)
 int hvt_sock_connect(const char *path, enum hvt_sock_wait wait, int timeout_ms,
 		     struct hvt_err *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	int64_t start = hvt_now_ms();
-	int64_t deadline = timeout_ms < 0 ? INT64_MAX / 2 : start + timeout_ms;
-	size_t len = strlen(path);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	int delay = CONNECT_FIRST_MS;
 
-	if (len >= sizeof(sa.sun_path))
-		return hvt_err_set(err, -ENAMETOOLONG,
-				   "socket path is too long for a unix socket (%zu bytes, at most %zu): %s",
-				   len, sizeof(sa.sun_path) - 1, path);
-	memcpy(sa.sun_path, path, len + 1);
+	if (unix_addr(&sa, path, err))
+		return -ENAMETOOLONG;
 	for (;;) {
 		/* Non-blocking, or a full listen queue would hold connect() forever. */
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -138,6 +149,25 @@ int hvt_sock_connect(const char *path, enum hvt_sock_wait wait, int timeout_ms,
 int hvt_sock_connect_unix(const char *path, int timeout_ms, struct hvt_err *err)
 {
 	return hvt_sock_connect(path, HVT_SOCK_STARTING, timeout_ms, err);
+}
+
+int hvt_sock_listen_unix(const char *path, struct hvt_err *err)
+{
+	struct sockaddr_un sa;
+	int fd, e;
+
+	if (unix_addr(&sa, path, err))
+		return -ENAMETOOLONG;
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hvt_err_set(err, -errno, "cannot create a unix socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1)) {
+		e = errno;
+		close(fd);
+		return hvt_err_set(err, -e, "cannot listen on %s: %s", path, strerror(e));
+	}
+	return fd;
 }
 
 /* What hvt_sock_unix_state() looks for in the kernel's list of unix sockets. */

@@ -47,6 +47,12 @@ int hvt_sock_connect(const char *path, enum hvt_sock_wait wait, int timeout_ms,
 		     struct hvt_err *err);
 /* hvt_sock_connect() with HVT_SOCK_STARTING. */
 int hvt_sock_connect_unix(const char *path, int timeout_ms, struct hvt_err *err);
+/*
+ * Listen on the unix stream socket at path (a stale socket file there is
+ * removed first) for one peer at a time. Returns a close-on-exec fd the
+ * caller owns, or -errno: -ENAMETOOLONG if path does not fit in sun_path.
+ */
+int hvt_sock_listen_unix(const char *path, struct hvt_err *err);
 
 /* A connection to a listening unix socket, as the kernel sees it. */
 struct hvt_sock_unix_state {

@@ -3,6 +3,9 @@
  * Client of QEMU's qtest protocol: drive a machine's devices directly
  * (port I/O, guest memory, interrupt lines, the virtual clock) with no
  * guest OS, one reply per call or many operations pipelined in one write.
+ * The machine (hvt_qtest_start() to hvt_qtest_free(), attach) is
+ * qtest-machine.c, on the launcher (launch.h); the client is qtest.c;
+ * the protocol's text (parser, checker) is qtest-syntax.c.
  */
 #ifndef HVT_QTEST_H
 #define HVT_QTEST_H
@@ -67,9 +70,9 @@ struct hvt_qtest *hvt_qtest_attach(const char *path, int connect_ms, int timeout
  * Shut QEMU down as libqtest does (SIGTERM, which QEMU takes as a request
  * to quit), wait up to timeout_ms (0: 5000) for it, then SIGKILL, and say
  * how it ended: 0 when QEMU exited with code 0, -ECHILD otherwise, with
- * err saying e.g. "QEMU was killed by signal 6 (SIGABRT) (core dumped)"
- * and the tail of its stderr; also when QEMU had already ended before
- * (then it is how it ended then). A QEMU that crashes while its devices
+ * err saying e.g. "QEMU (pid 1234) was killed by signal 6 (SIGABRT) (core
+ * dumped):" and the last lines of its stderr (hvt_launch_stop()); also
+ * when QEMU had already ended before (then it is how it ended then). A QEMU that crashes while its devices
  * are torn down is a failure. Closes the connections; further commands
  * fail, only hvt_qtest_free() is left to call. Calling it again returns
  * the first result; a client with no QEMU of its own (open_fd, attach)

@@ -4,7 +4,6 @@
  * guest-sync-delimited and 0xFF; exec, file transfer and shutdown on top.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +12,10 @@
 #include <unistd.h>
 
 #include "base64.h"
-#include "jstream.h"
+#include "chan.h"
 #include "qga.h"
 #include "sock.h"
 
-#define RBUF_SIZE (64 * 1024)
 /* guest-file-read/write chunk: 64 KiB of base64 per message. */
 #define FILE_CHUNK (48 * 1024)
 #define SEND_TIMEOUT_MS 5000
@@ -29,28 +27,12 @@
 #define EXEC_POLL_MAX_MS 100
 
 struct hvt_qga {
-	int fd;
-	struct hvt_jstream *js;
+	/* Broken for good once closed or failed; framing errors only resync. */
+	struct hvt_chan ch;
 	/* Replies may be out of step: sync before the next command. */
 	bool need_sync;
 	int64_t last_sync_id;
-	/* Once set, the channel is closed or failed for good. */
-	int broken;
-	char broken_msg[256];
-	char *rbuf;
-	struct hvt_buf wbuf;
 };
-
-static int64_t deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? INT64_MAX / 2 : hvt_now_ms() + timeout_ms;
-}
-
-/* Time left for a sub-step, keeping "no limit" as it is. */
-static int remaining(int64_t deadline, int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : hvt_ms_left(deadline);
-}
 
 static void sleep_ms(int ms)
 {
@@ -60,21 +42,6 @@ static void sleep_ms(int ms)
 		;
 }
 
-static int set_broken(struct hvt_qga *qga, struct hvt_err *err, int code,
-		      const char *fmt, ...) HVT_PRINTF(4, 5);
-
-static int set_broken(struct hvt_qga *qga, struct hvt_err *err, int code,
-		      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(qga->broken_msg, sizeof(qga->broken_msg), fmt, ap);
-	va_end(ap);
-	qga->broken = code;
-	return hvt_err_set(err, code, "%s", qga->broken_msg);
-}
-
 /*
  * Wait for data until the deadline and feed it to the framer. Returns 0,
  * -ETIMEDOUT (err not set), a framing error (the framer then waits for a
@@ -82,46 +49,11 @@ static int set_broken(struct hvt_qga *qga, struct hvt_err *err, int code,
  */
 static int fill(struct hvt_qga *qga, int64_t deadline, struct hvt_err *err)
 {
-	ssize_t n;
-	int r;
+	int r = hvt_chan_fill(&qga->ch, deadline, err);
 
-	if (qga->broken)
-		return hvt_err_set(err, qga->broken, "%s", qga->broken_msg);
-	n = hvt_sock_recv(qga->fd, qga->rbuf, RBUF_SIZE, deadline, NULL);
-	if (n == -ETIMEDOUT)
-		return -ETIMEDOUT;
-	if (n == -ECONNRESET)
-		return set_broken(qga, err, -ECONNRESET, "guest agent connection closed by QEMU");
-	if (n < 0)
-		return set_broken(qga, err, (int)n, "cannot read from the guest agent socket: %s",
-				  strerror((int)-n));
-	r = hvt_jstream_feed(qga->js, qga->rbuf, (size_t)n, err);
-	if (r) {
+	if (r == -EBADMSG || r == -EMSGSIZE)
 		qga->need_sync = true;
-		hvt_err_prefix(err, "guest agent");
-	}
 	return r;
-}
-
-static int send_all(struct hvt_qga *qga, const char *p, size_t len, int64_t deadline,
-		    struct hvt_err *err)
-{
-	int r;
-
-	if (qga->broken)
-		return hvt_err_set(err, qga->broken, "%s", qga->broken_msg);
-	r = hvt_sock_send_all(qga->fd, p, len, deadline, NULL);
-	if (r == -ECONNRESET)
-		return set_broken(qga, err, r, "guest agent connection closed by QEMU");
-	if (r == -ETIMEDOUT) {
-		/* Part of a command may be out: the agent must be reset. */
-		qga->need_sync = true;
-		return hvt_err_set(err, r, "the guest agent channel does not take more data");
-	}
-	if (r)
-		return set_broken(qga, err, r, "cannot write to the guest agent socket: %s",
-				  strerror(-r));
-	return 0;
 }
 
 /* Send {"execute": cmd, "arguments": args}, after a 0xFF if reset is set. */
@@ -129,19 +61,17 @@ static int send_command(struct hvt_qga *qga, const char *cmd, struct json_object
 			bool reset, int64_t deadline, struct hvt_err *err)
 {
 	struct json_object *msg = json_object_new_object();
-	const char *text;
 	int r;
 
 	json_object_object_add(msg, "execute", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(msg, "arguments", args);
-	text = hvt_json_str(msg);
-	qga->wbuf.len = 0;
-	if (reset)
-		hvt_buf_add(&qga->wbuf, "\xff", 1);
-	hvt_buf_add(&qga->wbuf, text, strlen(text));
-	hvt_buf_add(&qga->wbuf, "\n", 1);
-	r = send_all(qga, qga->wbuf.p, qga->wbuf.len, deadline, err);
+	r = hvt_chan_send(&qga->ch, hvt_json_str(msg), reset, deadline, err);
+	if (r == -ETIMEDOUT) {
+		/* Part of a command may be out: the agent must be reset. */
+		qga->need_sync = true;
+		hvt_err_set(err, r, "the guest agent channel does not take more data");
+	}
 	json_object_put(msg);
 	return r;
 }
@@ -162,13 +92,13 @@ static int64_t fresh_sync_id(struct hvt_qga *qga)
 
 int hvt_qga_sync(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	int64_t id = fresh_sync_id(qga);
 	struct json_object *args = json_object_new_object();
 	int r;
 
 	/* Whatever is queued or half-read is stale: skip to the agent's 0xFF. */
-	hvt_jstream_expect_delimiter(qga->js);
+	hvt_jstream_expect_delimiter(qga->ch.js);
 	qga->need_sync = true;
 	json_object_object_add(args, "id", json_object_new_int64(id));
 	r = send_command(qga, "guest-sync-delimited", args, true, deadline, err);
@@ -177,7 +107,7 @@ int hvt_qga_sync(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err)
 	for (;;) {
 		struct json_object *msg, *ret;
 
-		while ((msg = hvt_jstream_pop(qga->js))) {
+		while ((msg = hvt_jstream_pop(qga->ch.js))) {
 			bool ours = json_object_object_get_ex(msg, "return", &ret) &&
 				    json_object_is_type(ret, json_type_int) &&
 				    json_object_get_int64(ret) == id;
@@ -202,11 +132,11 @@ int hvt_qga_sync(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err)
 
 int hvt_qga_wait_ready(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	int attempt = READY_FIRST_MS;
 
 	for (;;) {
-		int left = remaining(deadline, timeout_ms);
+		int left = hvt_timeout_left(deadline, timeout_ms);
 		int r = hvt_qga_sync(qga, left >= 0 && left < attempt ? left : attempt, err);
 
 		if (r != -ETIMEDOUT)
@@ -222,14 +152,14 @@ int hvt_qga_wait_ready(struct hvt_qga *qga, int timeout_ms, struct hvt_err *err)
 int hvt_qga_execute(struct hvt_qga *qga, const char *cmd, struct json_object *args,
 		    struct json_object **ret, int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	struct json_object *reply = NULL;
 	int r = 0;
 
 	if (ret)
 		*ret = NULL;
 	if (qga->need_sync) {
-		r = hvt_qga_sync(qga, remaining(deadline, timeout_ms), err);
+		r = hvt_qga_sync(qga, hvt_timeout_left(deadline, timeout_ms), err);
 		if (r) {
 			json_object_put(args);
 			hvt_err_prefix(err, "%s", cmd);
@@ -241,7 +171,7 @@ int hvt_qga_execute(struct hvt_qga *qga, const char *cmd, struct json_object *ar
 		return r;
 	/* No ids: the next reply is ours, since the stream is in step. */
 	while (!reply) {
-		struct json_object *msg = hvt_jstream_pop(qga->js);
+		struct json_object *msg = hvt_jstream_pop(qga->ch.js);
 
 		if (msg) {
 			if (json_object_object_get_ex(msg, "return", NULL) ||
@@ -289,7 +219,7 @@ int hvt_qga_exec(struct hvt_qga *qga, const char *const argv[], const void *inpu
 		 size_t input_len, int timeout_ms, struct hvt_qga_exec_result *res,
 		 struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	struct json_object *args, *arr, *ret = NULL;
 	int delay = EXEC_POLL_FIRST_MS;
 	int64_t pid;
@@ -311,7 +241,8 @@ int hvt_qga_exec(struct hvt_qga *qga, const char *const argv[], const void *inpu
 		json_object_object_add(args, "input-data", json_object_new_string(b64));
 		free(b64);
 	}
-	r = hvt_qga_execute(qga, "guest-exec", args, &ret, remaining(deadline, timeout_ms), err);
+	r = hvt_qga_execute(qga, "guest-exec", args, &ret, hvt_timeout_left(deadline, timeout_ms),
+			    err);
 	if (r)
 		goto err_prefix;
 	pid = hvt_json_get_int(ret, "pid", -1);
@@ -326,7 +257,7 @@ int hvt_qga_exec(struct hvt_qga *qga, const char *const argv[], const void *inpu
 		args = json_object_new_object();
 		json_object_object_add(args, "pid", json_object_new_int64(pid));
 		r = hvt_qga_execute(qga, "guest-exec-status", args, &ret,
-				    remaining(deadline, timeout_ms), err);
+				    hvt_timeout_left(deadline, timeout_ms), err);
 		if (r)
 			goto err_prefix;
 		if (hvt_json_get_bool(ret, "exited", false))
@@ -378,7 +309,7 @@ static int file_open(struct hvt_qga *qga, const char *path, const char *mode,
 	json_object_object_add(args, "path", json_object_new_string(path));
 	json_object_object_add(args, "mode", json_object_new_string(mode));
 	r = hvt_qga_execute(qga, "guest-file-open", args, &ret,
-			    remaining(deadline, timeout_ms), err);
+			    hvt_timeout_left(deadline, timeout_ms), err);
 	if (r)
 		return r;
 	if (!json_object_is_type(ret, json_type_int)) {
@@ -400,7 +331,7 @@ static int file_close(struct hvt_qga *qga, int64_t handle, int prev, int64_t dea
 	struct json_object *args;
 	int left = hvt_ms_left(deadline);
 
-	if (prev == -ETIMEDOUT || qga->broken)
+	if (prev == -ETIMEDOUT || qga->ch.broken)
 		return 0;
 	args = json_object_new_object();
 	json_object_object_add(args, "handle", json_object_new_int64(handle));
@@ -412,7 +343,7 @@ static int file_close(struct hvt_qga *qga, int64_t handle, int prev, int64_t dea
 int hvt_qga_file_read(struct hvt_qga *qga, const char *path, char **data, size_t *len,
 		      int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms), handle;
+	int64_t deadline = hvt_deadline_after(timeout_ms), handle;
 	struct hvt_buf b = HVT_BUF_INIT;
 	bool eof = false;
 	int r;
@@ -432,7 +363,7 @@ int hvt_qga_file_read(struct hvt_qga *qga, const char *path, char **data, size_t
 		json_object_object_add(args, "handle", json_object_new_int64(handle));
 		json_object_object_add(args, "count", json_object_new_int(FILE_CHUNK));
 		r = hvt_qga_execute(qga, "guest-file-read", args, &ret,
-				    remaining(deadline, timeout_ms), err);
+				    hvt_timeout_left(deadline, timeout_ms), err);
 		if (r)
 			goto err_close;
 		eof = hvt_json_get_bool(ret, "eof", false);
@@ -468,7 +399,7 @@ err_prefix:
 int hvt_qga_file_write(struct hvt_qga *qga, const char *path, const void *data,
 		       size_t len, int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms), handle;
+	int64_t deadline = hvt_deadline_after(timeout_ms), handle;
 	const char *p = data;
 	int r;
 
@@ -485,7 +416,7 @@ int hvt_qga_file_write(struct hvt_qga *qga, const char *path, const void *data,
 		json_object_object_add(args, "buf-b64", json_object_new_string(b64));
 		free(b64);
 		r = hvt_qga_execute(qga, "guest-file-write", args, &ret,
-				    remaining(deadline, timeout_ms), err);
+				    hvt_timeout_left(deadline, timeout_ms), err);
 		if (r)
 			goto err_close;
 		done = hvt_json_get_int(ret, "count", -1);
@@ -525,7 +456,7 @@ int hvt_qga_shutdown(struct hvt_qga *qga, const char *mode, struct hvt_err *err)
 	 * command) is skipped by the sync before the next command.
 	 */
 	r = send_command(qga, "guest-shutdown", args, true,
-			 deadline_after(SEND_TIMEOUT_MS), err);
+			 hvt_deadline_after(SEND_TIMEOUT_MS), err);
 	qga->need_sync = true;
 	return r;
 }
@@ -536,7 +467,7 @@ int hvt_qga_send(struct hvt_qga *qga, const char *cmd, struct json_object *args,
 	int r;
 
 	/* As for guest-shutdown: the next command resynchronises. */
-	r = send_command(qga, cmd, args, true, deadline_after(SEND_TIMEOUT_MS), err);
+	r = send_command(qga, cmd, args, true, hvt_deadline_after(SEND_TIMEOUT_MS), err);
 	qga->need_sync = true;
 	return r;
 }
@@ -544,17 +475,10 @@ int hvt_qga_send(struct hvt_qga *qga, const char *cmd, struct json_object *args,
 struct hvt_qga *hvt_qga_open_fd(int fd, struct hvt_err *err)
 {
 	struct hvt_qga *qga = hvt_zalloc(sizeof(*qga));
-	int flags;
 
-	qga->fd = fd;
 	qga->need_sync = true;
 	qga->last_sync_id = -1;
-	qga->js = hvt_jstream_new(HVT_JSTREAM_MAX_MSG_DEFAULT);
-	qga->rbuf = hvt_malloc(RBUF_SIZE);
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		hvt_err_set(err, -errno, "guest agent: bad file descriptor %d: %s", fd,
-			    strerror(errno));
+	if (hvt_chan_init(&qga->ch, fd, "guest agent", true, err)) {
 		hvt_qga_free(qga);
 		return NULL;
 	}
@@ -576,10 +500,6 @@ void hvt_qga_free(struct hvt_qga *qga)
 {
 	if (!qga)
 		return;
-	if (qga->fd >= 0)
-		close(qga->fd);
-	hvt_jstream_free(qga->js);
-	hvt_buf_release(&qga->wbuf);
-	free(qga->rbuf);
+	hvt_chan_release(&qga->ch);
 	free(qga);
 }

@@ -10,58 +10,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jstream.h"
+#include "chan.h"
 #include "qmp.h"
 #include "sock.h"
 
-#define RBUF_SIZE (64 * 1024)
 /* How long hvt_qmp_send() may wait for room in the socket buffer. */
 #define SEND_TIMEOUT_MS 5000
 
 struct hvt_qmp {
-	int fd;
+	/* Broken for good after EOF, an I/O or a framing error. */
+	struct hvt_chan ch;
 	int tfd;		/* transcript, or -1 */
-	struct hvt_jstream *js;
 	int64_t next_id;
 	bool have_greeting;
 	int version[3];
-	/* Once set, the connection is unusable: EOF, I/O or framing error. */
-	int broken;
-	char broken_msg[512];
 	/* FIFO of events: ev[ev_head .. ev_head + ev_n) */
 	struct hvt_qmp_event **ev;
 	size_t ev_head, ev_n, ev_alloc;
-	char *rbuf;
-	struct hvt_buf wbuf;
 };
 
-static int64_t deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? INT64_MAX / 2 : hvt_now_ms() + timeout_ms;
-}
-
-static int set_broken(struct hvt_qmp *qmp, struct hvt_err *err, int code,
-		      const char *fmt, ...) HVT_PRINTF(4, 5);
-
-static int set_broken(struct hvt_qmp *qmp, struct hvt_err *err, int code,
-		      const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(qmp->broken_msg, sizeof(qmp->broken_msg), fmt, ap);
-	va_end(ap);
-	qmp->broken = code;
-	return hvt_err_set(err, code, "%s", qmp->broken_msg);
-}
-
-static int broken_err(struct hvt_qmp *qmp, struct hvt_err *err)
-{
-	return hvt_err_set(err, qmp->broken, "%s", qmp->broken_msg);
-}
-
 /* Append one line to the transcript; it is written at once, unbuffered. */
-static void transcript(struct hvt_qmp *qmp, const char *dir, struct json_object *msg)
+static void transcript(struct hvt_qmp *qmp, const char *dir, const char *text)
 {
 	struct hvt_buf line = HVT_BUF_INIT;
 	char now[40];
@@ -69,7 +38,7 @@ static void transcript(struct hvt_qmp *qmp, const char *dir, struct json_object 
 	if (qmp->tfd < 0)
 		return;
 	hvt_wallclock(now, sizeof(now));
-	hvt_buf_addf(&line, "%s %s %s\n", now, dir, hvt_json_str(msg));
+	hvt_buf_addf(&line, "%s %s %s\n", now, dir, text);
 	/* Best effort: a full disk must not fail the command. */
 	(void)hvt_write_all(qmp->tfd, line.p, line.len);
 	hvt_buf_release(&line);
@@ -137,8 +106,9 @@ static void dispatch(struct hvt_qmp *qmp, int64_t want_id, struct json_object **
 {
 	struct json_object *msg, *greeting;
 
-	while ((msg = hvt_jstream_pop(qmp->js))) {
-		transcript(qmp, "<-", msg);
+	while ((msg = hvt_jstream_pop(qmp->ch.js))) {
+		if (qmp->tfd >= 0)
+			transcript(qmp, "<-", hvt_json_str(msg));
 		if (hvt_json_get_str(msg, "event")) {
 			queue_event(qmp, msg);
 		} else if (!qmp->have_greeting &&
@@ -165,41 +135,11 @@ static void dispatch(struct hvt_qmp *qmp, int64_t want_id, struct json_object **
 static int fill(struct hvt_qmp *qmp, int64_t want_id, struct json_object **reply,
 		int64_t deadline, struct hvt_err *err)
 {
-	struct hvt_err ferr; /* only read when set */
-	ssize_t n;
-	int r;
+	int r = hvt_chan_fill(&qmp->ch, deadline, err);
 
-	if (qmp->broken)
-		return broken_err(qmp, err);
-	n = hvt_sock_recv(qmp->fd, qmp->rbuf, RBUF_SIZE, deadline, NULL);
-	if (n == -ETIMEDOUT)
-		return -ETIMEDOUT;
-	if (n == -ECONNRESET)
-		return set_broken(qmp, err, -ECONNRESET, "QMP connection closed by QEMU");
-	if (n < 0)
-		return set_broken(qmp, err, (int)n, "cannot read from the QMP socket: %s",
-				  strerror((int)-n));
-	r = hvt_jstream_feed(qmp->js, qmp->rbuf, (size_t)n, &ferr);
+	/* Also after a framing error: what was framed before it counts. */
 	dispatch(qmp, want_id, reply);
-	/* QMP has no 0xFF resynchronisation: after a framing error the
-	 * stream is lost. */
-	if (r)
-		return set_broken(qmp, err, r, "QMP: %s", ferr.msg);
-	return 0;
-}
-
-static int send_all(struct hvt_qmp *qmp, const char *cmd, const char *p, size_t len,
-		    int64_t deadline, struct hvt_err *err)
-{
-	int r = hvt_sock_send_all(qmp->fd, p, len, deadline, NULL);
-
-	if (r == -ECONNRESET)
-		return set_broken(qmp, err, r, "QMP connection closed by QEMU");
-	if (r == -ETIMEDOUT)
-		return hvt_err_set(err, r, "QMP command '%s': QEMU does not read its socket", cmd);
-	if (r)
-		return set_broken(qmp, err, r, "cannot write to the QMP socket: %s", strerror(-r));
-	return 0;
+	return r;
 }
 
 /* Send {"execute": cmd, "arguments": args, "id": N}; takes args over. */
@@ -210,9 +150,9 @@ static int send_command(struct hvt_qmp *qmp, const char *cmd, struct json_object
 	const char *text;
 	int r;
 
-	if (qmp->broken) {
+	if (qmp->ch.broken) {
 		json_object_put(args);
-		return broken_err(qmp, err);
+		return hvt_chan_check(&qmp->ch, err);
 	}
 	*id = qmp->next_id++;
 	msg = json_object_new_object();
@@ -222,11 +162,10 @@ static int send_command(struct hvt_qmp *qmp, const char *cmd, struct json_object
 	json_object_object_add(msg, "id", json_object_new_int64(*id));
 
 	text = hvt_json_str(msg);
-	qmp->wbuf.len = 0;
-	hvt_buf_add(&qmp->wbuf, text, strlen(text));
-	hvt_buf_add(&qmp->wbuf, "\n", 1);
-	transcript(qmp, "->", msg);
-	r = send_all(qmp, cmd, qmp->wbuf.p, qmp->wbuf.len, deadline, err);
+	transcript(qmp, "->", text);
+	r = hvt_chan_send(&qmp->ch, text, false, deadline, err);
+	if (r == -ETIMEDOUT)
+		hvt_err_set(err, r, "QMP command '%s': QEMU does not read its socket", cmd);
 	json_object_put(msg);
 	return r;
 }
@@ -234,7 +173,7 @@ static int send_command(struct hvt_qmp *qmp, const char *cmd, struct json_object
 int hvt_qmp_execute(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
 		    struct json_object **ret, int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms), id;
+	int64_t deadline = hvt_deadline_after(timeout_ms), id;
 	struct json_object *reply = NULL;
 	int r;
 
@@ -282,12 +221,12 @@ int hvt_qmp_send(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
 {
 	int64_t id;
 
-	return send_command(qmp, cmd, args, &id, deadline_after(SEND_TIMEOUT_MS), err);
+	return send_command(qmp, cmd, args, &id, hvt_deadline_after(SEND_TIMEOUT_MS), err);
 }
 
 int hvt_qmp_poll(struct hvt_qmp *qmp, int timeout_ms, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	int r;
 
 	/* Wait once, then take whatever else is already there. */
@@ -301,7 +240,7 @@ int hvt_qmp_event_wait(struct hvt_qmp *qmp, const char *name, hvt_qmp_event_pred
 		       void *opaque, int timeout_ms, struct hvt_qmp_event **out,
 		       struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	size_t checked = 0;
 	int r = 0;
 
@@ -325,6 +264,12 @@ int hvt_qmp_event_wait(struct hvt_qmp *qmp, const char *name, hvt_qmp_event_pred
 		}
 		r = fill(qmp, 0, NULL, deadline, err);
 	}
+}
+
+bool hvt_qmp_event_since(const struct hvt_qmp_event *ev, void *opaque)
+{
+	/* QEMU stamps in microseconds; allow for the rounding. */
+	return ev->timestamp >= *(const double *)opaque - 0.001;
 }
 
 struct hvt_qmp_event *hvt_qmp_event_pop(struct hvt_qmp *qmp)
@@ -353,20 +298,11 @@ void hvt_qmp_event_clear(struct hvt_qmp *qmp)
 static struct hvt_qmp *client_new(int fd, const char *transcript_path, struct hvt_err *err)
 {
 	struct hvt_qmp *qmp = hvt_zalloc(sizeof(*qmp));
-	int flags;
 
-	qmp->fd = fd;
 	qmp->tfd = -1;
 	qmp->next_id = 1;
-	qmp->js = hvt_jstream_new(HVT_JSTREAM_MAX_MSG_DEFAULT);
-	qmp->rbuf = hvt_malloc(RBUF_SIZE);
-
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		hvt_err_set(err, -errno, "QMP: bad file descriptor %d: %s", fd,
-			    strerror(errno));
+	if (hvt_chan_init(&qmp->ch, fd, "QMP", false, err))
 		goto err_free;
-	}
 	if (transcript_path) {
 		qmp->tfd = open(transcript_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 				0644);
@@ -408,7 +344,7 @@ static int no_greeting(struct hvt_qmp *qmp, const char *path, int timeout_ms,
 	char t[32];
 
 	duration(t, sizeof(t), timeout_ms);
-	if (!path || hvt_sock_unix_state(qmp->fd, path, &st, NULL))
+	if (!path || hvt_sock_unix_state(qmp->ch.fd, path, &st, NULL))
 		return hvt_err_set(err, -ETIMEDOUT,
 				   "no QMP greeting within %s: is another client connected to "
 				   "this monitor? QEMU serves one client at a time", t);
@@ -449,7 +385,7 @@ static struct hvt_qmp *handshake(struct hvt_qmp *qmp, const char *path, int64_t 
 			goto err_free;
 	}
 	r = hvt_qmp_execute(qmp, "qmp_capabilities", NULL, NULL,
-			    timeout_ms < 0 ? -1 : hvt_ms_left(deadline), err);
+			    hvt_timeout_left(deadline, timeout_ms), err);
 	if (r) {
 		hvt_err_prefix(err, "QMP capabilities negotiation");
 		goto err_free;
@@ -464,7 +400,7 @@ err_free:
 struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_path,
 				struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	struct hvt_qmp *qmp = client_new(fd, transcript_path, err);
 
 	return qmp ? handshake(qmp, NULL, deadline, timeout_ms, err) : NULL;
@@ -474,7 +410,7 @@ struct hvt_qmp *hvt_qmp_open_fd(int fd, int timeout_ms, const char *transcript_p
 static struct hvt_qmp *connect_path(const char *path, enum hvt_sock_wait wait, int timeout_ms,
 				    const char *transcript_path, struct hvt_err *err)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = hvt_deadline_after(timeout_ms);
 	struct hvt_qmp *qmp;
 	int fd = hvt_sock_connect(path, wait, timeout_ms, err);
 
@@ -508,13 +444,9 @@ void hvt_qmp_free(struct hvt_qmp *qmp)
 		return;
 	hvt_qmp_event_clear(qmp);
 	free(qmp->ev);
-	if (qmp->fd >= 0)
-		close(qmp->fd);
+	hvt_chan_release(&qmp->ch);
 	if (qmp->tfd >= 0)
 		close(qmp->tfd);
-	hvt_jstream_free(qmp->js);
-	hvt_buf_release(&qmp->wbuf);
-	free(qmp->rbuf);
 	free(qmp);
 }
 
@@ -530,10 +462,10 @@ void hvt_qmp_version(const struct hvt_qmp *qmp, int *major, int *minor, int *mic
 
 int hvt_qmp_fd(const struct hvt_qmp *qmp)
 {
-	return qmp->fd;
+	return qmp->ch.fd;
 }
 
 void hvt_qmp_set_max_msg(struct hvt_qmp *qmp, size_t max)
 {
-	hvt_jstream_set_max_msg(qmp->js, max);
+	hvt_jstream_set_max_msg(qmp->ch.js, max);
 }

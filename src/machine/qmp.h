@@ -88,6 +88,13 @@ int hvt_qmp_send(struct hvt_qmp *qmp, const char *cmd, struct json_object *args,
 		 struct hvt_err *err);
 
 typedef bool (*hvt_qmp_event_pred)(const struct hvt_qmp_event *ev, void *opaque);
+/*
+ * A predicate for events that happened after something: opaque points to
+ * a double, a wall-clock time (hvt_wall_now()) taken before the action
+ * that causes the event; events QEMU stamped before it (left from
+ * earlier) do not match and stay queued.
+ */
+bool hvt_qmp_event_since(const struct hvt_qmp_event *ev, void *opaque);
 
 /*
  * Wait until an event named name (NULL: any) for which pred (NULL: always)

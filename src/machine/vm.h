@@ -2,7 +2,8 @@
 /*
  * Machines: a description turned into a QEMU command line inside a
  * per-machine work directory (sockets, console log, QMP transcript,
- * stderr), and the machine's life cycle.
+ * stderr), and the machine's life cycle; the process itself is the
+ * launcher's (launch.h).
  */
 #ifndef HVT_VM_H
 #define HVT_VM_H
@@ -110,7 +111,12 @@ int hvt_vm_cont(struct hvt_vm *vm, struct hvt_err *err);
 int hvt_vm_reset(struct hvt_vm *vm, struct hvt_err *err);
 /* system_powerdown (ACPI), wait for SHUTDOWN and for QEMU to exit. */
 int hvt_vm_powerdown(struct hvt_vm *vm, int timeout_ms, struct hvt_err *err);
-/* quit over QMP, wait for exit (SIGKILL after timeout_ms). */
+/*
+ * quit over QMP, wait for exit (SIGKILL after timeout_ms) and say how
+ * QEMU ended: 0 when it exited with code 0, -ECHILD otherwise (it crashed
+ * on the way out, or had to be killed) with err as hvt_vm_check_alive()
+ * fills it. 0 when QEMU was not running at the call.
+ */
 int hvt_vm_quit(struct hvt_vm *vm, int timeout_ms, struct hvt_err *err);
 /* SIGKILL QEMU now. */
 int hvt_vm_kill(struct hvt_vm *vm);

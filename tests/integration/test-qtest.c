@@ -410,8 +410,10 @@ static void test_teardown_status(void **state)
 	q = hvt_qtest_start(&opts, &err);
 	itest_ok(q ? 0 : err.code, &err);
 	assert_int_equal(hvt_qtest_quit(q, 0, &err), -ECHILD);
-	assert_non_null(strstr(err.msg, "QEMU was killed by signal 6 (SIGABRT)"));
-	assert_non_null(strstr(err.msg, "QEMU's stderr: wrapper: a crash while devices go away"));
+	/* The launcher's report: "QEMU (pid N) was killed by ...:\n" and QEMU's stderr. */
+	assert_non_null(strstr(err.msg, "QEMU (pid "));
+	assert_non_null(strstr(err.msg, ") was killed by signal 6 (SIGABRT)"));
+	assert_non_null(strstr(err.msg, ":\nwrapper: a crash while devices go away"));
 	/* The same answer again; commands fail once it is shut down. */
 	assert_int_equal(hvt_qtest_quit(q, 0, &err), -ECHILD);
 	assert_int_equal(hvt_qtest_outb(q, 0x80, 0, &err), -ESHUTDOWN);
@@ -485,7 +487,8 @@ static void test_plan_teardown_crash(void **state)
 	}
 	/* Both cases failed on how QEMU ended, and only on that. */
 	assert_non_null(strstr(out, "{\"name\":\"qemu-exit\",\"status\":\"fail\",\"message\":"
-				    "\"QEMU was killed by signal 6"));
+				    "\"QEMU (pid "));
+	assert_non_null(strstr(strstr(out, "qemu-exit"), ") was killed by signal 6"));
 	assert_non_null(strstr(strstr(out, "qemu-exit") + 1, "qemu-exit"));
 	free(out);
 	free(plan);

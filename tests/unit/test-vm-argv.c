@@ -2,7 +2,8 @@
 /*
  * Unit tests for the machine module without QEMU: command lines built for
  * various configurations, work directories, configuration errors, and how
- * a QEMU that fails at start is reported (a shell script stands in for it).
+ * a QEMU that fails at start is reported (a shell script stands in for it);
+ * and the launcher under it, with shell scripts for helper processes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "guest.h"
+#include "launch.h"
 #include "vm.h"
 
 static char tmpdir[] = "/tmp/hvt-test-vm-XXXXXX";
@@ -695,6 +697,131 @@ static void test_start_killed(void **state)
 	hvt_vm_free(vm);
 }
 
+/* ---- the launcher ---- */
+
+/*
+ * A helper process: sh -c script, with the path of the socket hvtest
+ * listens on ("c.sock" in its work directory) as $1.
+ */
+static struct hvt_launch *helper(const char *script)
+{
+	const char *const connects[] = { "c.sock", NULL };
+	const struct hvt_launch_opts lo = {
+		.name = "helper", .prefix = "launch", .connects = connects, .log = "helper.log",
+	};
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_launch *l = hvt_launch_new(&lo, &err);
+	char *sock;
+
+	if (!l)
+		fail_msg("%s", err.msg);
+	sock = hvt_launch_path(l, "c.sock");
+	hvt_strv_pushv(hvt_launch_argv(l), (const char *const[]){ "/bin/sh", "-c", script,
+								   "helper", sock, NULL });
+	free(sock);
+	return l;
+}
+
+/* Wait until the helper's log says what (it has set its traps up). */
+static void wait_log(struct hvt_launch *l, const char *what)
+{
+	char *log = hvt_launch_path(l, "helper.log"), *tail = NULL;
+
+	for (int i = 0; i < 500 && !(tail && strstr(tail, what)); i++) {
+		free(tail);
+		usleep(10000);
+		tail = hvt_file_tail(log, 5);
+	}
+	if (!tail || !strstr(tail, what))
+		fail_msg("the helper did not say '%s'", what);
+	free(tail);
+	free(log);
+}
+
+/* A helper that connects, says hi and quits on SIGTERM: accepted, stopped cleanly. */
+static void test_launch_accept_stop(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_launch *l;
+	char *python = hvt_which("python3"), buf[3] = "";
+	int fd;
+
+	if (!python)
+		skip();
+	free(python);
+	l = helper("trap 'exit 0' TERM\n"
+		   "python3 -c 'import socket, sys\n"
+		   "s = socket.socket(socket.AF_UNIX)\n"
+		   "s.connect(sys.argv[1])\n"
+		   "s.sendall(b\"hi\")' \"$1\" || exit 9\n"
+		   "while :; do sleep 0.05; done\n");
+	assert_int_equal(hvt_launch_stop(l, 1000, &err), 0);	/* never started */
+	assert_int_equal(hvt_launch_pid(l), -1);
+	if (hvt_launch_start(l, 5000, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(hvt_launch_start(l, 5000, &err), -EALREADY);
+	fd = hvt_launch_accept(l, "c.sock", 5000, &err);
+	if (fd < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(read(fd, buf, 2), 2);
+	assert_string_equal(buf, "hi");
+	close(fd);
+	assert_true(hvt_launch_running(l));
+	assert_int_equal(hvt_launch_ended(l, 0, -ECHILD, NULL, &err), 0);
+	assert_int_equal(hvt_launch_stop(l, 5000, &err), 0);
+	assert_false(hvt_launch_running(l));
+	hvt_launch_free(l);
+}
+
+/* How a helper ended, as each report tells it; each must fire. */
+static void test_launch_reports(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_launch *l;
+	char *want, *sock;
+
+	/* Ends before it connects. */
+	l = helper("echo 'helper: no socket today' >&2; exit 3\n");
+	assert_int_equal(hvt_launch_start(l, 5000, &err), 0);
+	assert_int_equal(hvt_launch_accept(l, "c.sock", 5000, &err), -ECHILD);
+	want = hvt_asprintf("helper (pid %d) exited with code 3:\nhelper: no socket today\n",
+			    (int)hvt_launch_pid(l));
+	assert_string_equal(err.msg, want);
+	free(want);
+	assert_int_equal(hvt_launch_ended(l, 0, -EPIPE, "later", &err), -EPIPE);
+	assert_int_equal(strncmp(err.msg, "later: helper (pid ", 19), 0);
+	/* Teardown tells how it ended before, too. */
+	assert_int_equal(hvt_launch_stop(l, 1000, &err), -ECHILD);
+	assert_non_null(strstr(err.msg, ") exited with code 3:\nhelper: no socket today"));
+	hvt_launch_free(l);
+
+	/* Never connects, ignores SIGTERM: a timeout, then killed at teardown. */
+	l = helper("trap '' TERM; echo 'helper: waiting' >&2\n"
+		   "while :; do sleep 0.05; done\n");
+	sock = hvt_launch_path(l, "c.sock");
+	assert_int_equal(hvt_launch_start(l, 5000, &err), 0);
+	wait_log(l, "waiting");
+	assert_int_equal(hvt_launch_accept(l, "c.sock", 200, &err), -ETIMEDOUT);
+	want = hvt_asprintf("did not connect to %s within 200 ms:\nhelper: waiting\n", sock);
+	assert_non_null(strstr(err.msg, want));
+	free(want);
+	free(sock);
+	assert_int_equal(hvt_launch_ended(l, 0, -ECHILD, NULL, &err), 0);
+	assert_int_equal(hvt_launch_stop(l, 300, &err), -ECHILD);
+	assert_non_null(strstr(err.msg, ") did not exit within 300 ms of SIGTERM and was killed"));
+	hvt_launch_free(l);
+
+	/* Crashes on the way out: not noise. */
+	l = helper("trap 'echo \"helper: crash on the way out\" >&2; kill -ABRT $$' TERM\n"
+		   "echo 'helper: up' >&2; while :; do sleep 0.05; done\n");
+	assert_int_equal(hvt_launch_start(l, 5000, &err), 0);
+	wait_log(l, "up");
+	assert_int_equal(hvt_launch_stop(l, 5000, &err), -ECHILD);
+	assert_non_null(strstr(err.msg, ") was killed by signal 6 (SIGABRT)"));
+	assert_non_null(strstr(err.msg, "\nhelper: crash on the way out\n"));
+	hvt_launch_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +841,8 @@ int main(void)
 		cmocka_unit_test(test_guest_build_failure),
 		cmocka_unit_test(test_start_rejected),
 		cmocka_unit_test(test_start_killed),
+		cmocka_unit_test(test_launch_accept_stop),
+		cmocka_unit_test(test_launch_reports),
 	};
 
 	return cmocka_run_group_tests_name("vm-argv", tests, setup, teardown);
