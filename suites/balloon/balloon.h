@@ -40,12 +40,21 @@ struct bt {
 	bool ended;           /* the scenario ended QEMU or the guest on purpose */
 	bool actual_stale;    /* QEMU's actual is known not to follow (see docs) */
 	bool oom_expected;    /* the scenario starves the guest: OOM on the console */
-	bool aborted;         /* a step failed: later steps are pointless */
+	bool ran;             /* the scenario started: the final checks are due */
+	struct hvt_vm *dst;   /* a migration's destination until it takes over */
+	struct hvt_buf log;   /* sc_chaos's steps so far (chaos.log) */
 };
 
 /* steps.c */
+/* Record a check that fails with err's message when rc is not 0; true when it passed. */
 bool bt_check_rc(struct bt *b, const char *name, int rc, const struct hvt_err *err,
                  const char *okmsg);
+/*
+ * The same as a requirement: when rc is not 0 the case ends there
+ * (hvt_case_require()); cleanup still makes the final checks.
+ */
+void bt_require_rc(struct bt *b, const char *name, int rc, const struct hvt_err *err,
+                   const char *okmsg);
 struct hvt_vm *bt_new_vm(struct bt *b, bool balloon, bool incoming, const char *extra_dev,
                          struct hvt_err *err);
 int bt_set_polling(struct bt *b, long long interval, struct hvt_err *err);

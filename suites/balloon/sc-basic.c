@@ -95,8 +95,7 @@ static void check_stats(struct bt *b, const char *label)
 
 	snprintf(name, sizeof(name), "%s: guest-stats updated", label);
 	rc = bt_wait_stats_update(b, now, (int)(b->poll_interval * 1000) * 3 + b->bal_ms, &st, &err);
-	if (!bt_check_rc(b, name, rc, &err, "last-update advanced"))
-		return;
+	bt_require_rc(b, name, rc, &err, "last-update advanced");
 	rc = b->os->meminfo(b->vm, b->cmd_ms, &m, &err);
 	if (!bt_check_rc(b, "guest meminfo", rc, &err, "read"))
 		goto out;
@@ -128,8 +127,7 @@ void sc_stats(struct bt *b)
 		long long last, moved;
 
 		rc = bt_get_stats(b, &st, &err);
-		if (!bt_check_rc(b, "guest-stats readable", rc, &err, "read"))
-			return;
+		bt_require_rc(b, "guest-stats readable", rc, &err, "read");
 		stats = hvt_json_get(st, "stats");
 		last = hvt_json_get_int(st, "last-update", -1);
 		hvt_case_check(b->c, "driver's first report kept", last > 0, "%s",
@@ -173,29 +171,25 @@ void sc_stats_polling(struct bt *b)
 
 	/* query */
 	rc = get_interval(b, &v, &err);
-	if (!bt_check_rc(b, "query interval", rc, &err, "read"))
-		return;
+	bt_require_rc(b, "query interval", rc, &err, "read");
 	hvt_case_check(b->c, "interval as configured", v == b->poll_interval,
 		       "%lld s, configured %lld s", v, b->poll_interval);
 	/* enable */
 	rc = bt_set_polling(b, 1, &err);
 	if (!rc)
 		rc = bt_wait_stats_update(b, (long long)hvt_wall_now() - 1, b->bal_ms, &st, &err);
-	if (!bt_check_rc(b, "enable: statistics arrive", rc, &err, "last-update advanced"))
-		return;
+	bt_require_rc(b, "enable: statistics arrive", rc, &err, "last-update advanced");
 	json_object_put(st);
 	st = NULL;
 	/* disable: last-update must stand still over the observation window */
 	rc = bt_set_polling(b, 0, &err);
 	if (!rc)
 		rc = get_interval(b, &v, &err);
-	if (!bt_check_rc(b, "disable", rc, &err, "interval set to 0"))
-		return;
+	bt_require_rc(b, "disable", rc, &err, "interval set to 0");
 	hvt_case_check(b->c, "interval reads 0", v == 0, "%lld", v);
 	/* a request may have been in flight: take the value after one */
 	rc = bt_get_stats(b, &st, &err);
-	if (!bt_check_rc(b, "guest-stats readable", rc, &err, "read"))
-		return;
+	bt_require_rc(b, "guest-stats readable", rc, &err, "read");
 	last = hvt_json_get_int(st, "last-update", 0);
 	json_object_put(st);
 	st = NULL;
@@ -207,7 +201,7 @@ void sc_stats_polling(struct bt *b)
 	rc = bt_set_polling(b, b->poll_interval > 0 ? b->poll_interval : 1, &err);
 	if (!rc)
 		rc = bt_wait_stats_update(b, last + 1, b->bal_ms, &st, &err);
-	bt_check_rc(b, "re-enable: statistics arrive", rc, &err, "last-update advanced");
+	bt_require_rc(b, "re-enable: statistics arrive", rc, &err, "last-update advanced");
 	json_object_put(st);
 	bt_set_polling(b, b->poll_interval, NULL);
 }
@@ -225,12 +219,10 @@ void sc_below_min(struct bt *b)
 	double after;
 	int rc = bt_balloon_send(b, b->min_target, &after, &err);
 
-	if (!bt_check_rc(b, "below minimum: balloon accepted", rc, &err, "accepted"))
-		return;
+	bt_require_rc(b, "below minimum: balloon accepted", rc, &err, "accepted");
 	b->target = b->min_target;
 	rc = bt_wait_quiet(b, b->bal_ms * 4, &actual, &err);
-	if (!bt_check_rc(b, "below minimum: balloon settles", rc, &err, "no more BALLOON_CHANGE"))
-		return;
+	bt_require_rc(b, "below minimum: balloon settles", rc, &err, "no more BALLOON_CHANGE");
 	hvt_case_metric(b->c, "below_min_reached", (double)actual / MIB, "MiB");
 	hvt_case_metric(b->c, "target", (double)b->target, "MiB");
 	hvt_case_metric(b->c, "actual", (double)actual / MIB, "MiB");
@@ -246,15 +238,14 @@ void sc_below_min(struct bt *b)
 			       bt_console_shows(b, "Out of memory", b->cmd_ms),
 			       "the agent stopped answering; the console must show the OOM killer");
 		rc = hvt_vm_check_alive(b->vm, &err);
-		bt_check_rc(b, "below minimum: QEMU running", rc, &err, "QEMU still runs");
+		bt_require_rc(b, "below minimum: QEMU running", rc, &err, "QEMU still runs");
 		return;
 	}
 	hvt_case_metric(b->c, "below_min_survived", rc ? 0 : 1, "");
-	bt_check_rc(b, "below minimum: agent answers", rc, &err, "guest-ping answered");
+	bt_require_rc(b, "below minimum: agent answers", rc, &err, "guest-ping answered");
 	rc = hvt_vm_check_alive(b->vm, &err);
-	bt_check_rc(b, "below minimum: QEMU running", rc, &err, "QEMU still runs");
-	if (!b->aborted)
-		bt_balloon_set(b, "recover", b->mem, b->mem);
+	bt_require_rc(b, "below minimum: QEMU running", rc, &err, "QEMU still runs");
+	bt_balloon_set(b, "recover", b->mem, b->mem);
 }
 
 /* A balloon command that must be refused, leaving the balloon where it is. */
@@ -308,8 +299,7 @@ static void stop_cont(struct bt *b, const char *label, long long from, long long
 	if (!rc)
 		rc = bt_query_actual(b, &a2, &err);
 	snprintf(name, sizeof(name), "%s: stopped mid-change", label);
-	if (!bt_check_rc(b, name, rc, &err, "balloon, stop"))
-		return;
+	bt_require_rc(b, name, rc, &err, "balloon, stop");
 	hvt_case_metric(b->c, "actual_at_stop", (double)a1 / MIB, "MiB");
 	snprintf(name, sizeof(name), "%s: actual within the change while stopped", label);
 	hvt_case_check(b->c, name, a1 == a2 && a1 >= lo * MIB && a1 <= hi * MIB,
@@ -317,8 +307,7 @@ static void stop_cont(struct bt *b, const char *label, long long from, long long
 		       a2 / MIB, from, to);
 	rc = hvt_vm_cont(b->vm, &err);
 	snprintf(name, sizeof(name), "%s: cont", label);
-	if (!bt_check_rc(b, name, rc, &err, "RESUME"))
-		return;
+	bt_require_rc(b, name, rc, &err, "RESUME");
 	bt_balloon_finish(b, label, to, after, t0);
 }
 
@@ -356,13 +345,11 @@ void sc_irq(struct bt *b)
 	unsigned long long n0 = 0, n1 = 0;
 	int rc = b->os->balloon_irqs(b->vm, b->cmd_ms, &n0, &err);
 
-	if (!bt_check_rc(b, "balloon interrupts listed", rc, &err, "found in /proc/interrupts"))
-		return;
+	bt_require_rc(b, "balloon interrupts listed", rc, &err, "found in /proc/interrupts");
 	if (!bt_balloon_set(b, "evict", bt_evict_target(b), bt_evict_target(b)))
 		return;
 	rc = b->os->balloon_irqs(b->vm, b->cmd_ms, &n1, &err);
-	if (!bt_check_rc(b, "balloon interrupts read again", rc, &err, "read"))
-		return;
+	bt_require_rc(b, "balloon interrupts read again", rc, &err, "read");
 	hvt_case_metric(b->c, "balloon_irqs", (double)(n1 - n0), "");
 	hvt_case_check(b->c, "balloon interrupts increase", n1 > n0, "%llu before, %llu after",
 		       n0, n1);

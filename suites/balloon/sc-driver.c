@@ -27,8 +27,7 @@ void sc_driver_reload(struct bt *b, bool rebind)
 	t0 = hvt_now_ms();
 	rc = rebind ? b->os->driver_unbind(b->vm, b->cmd_ms, &err) :
 		b->os->driver_unload(b->vm, b->cmd_ms, &err);
-	if (!bt_check_rc(b, rebind ? "unbind" : "unload", rc, &err, "done"))
-		return;
+	bt_require_rc(b, rebind ? "unbind" : "unload", rc, &err, "done");
 	if (!bt_wait_guest_balloon(b, rebind ? "unbound" : "unloaded", true, false))
 		return;
 	/* a departing driver returns every page: QEMU sees a full guest */
@@ -38,8 +37,7 @@ void sc_driver_reload(struct bt *b, bool rebind)
 	t0 = hvt_now_ms();
 	rc = rebind ? b->os->driver_bind(b->vm, b->cmd_ms, &err) :
 		b->os->driver_load(b->vm, b->cmd_ms, &err);
-	if (!bt_check_rc(b, rebind ? "bind" : "load", rc, &err, "done"))
-		return;
+	bt_require_rc(b, rebind ? "bind" : "load", rc, &err, "done");
 	if (!bt_wait_guest_balloon(b, rebind ? "bound" : "loaded", true, true))
 		return;
 	/* the new driver instance reads the target and inflates again */
@@ -82,8 +80,7 @@ void sc_driver_info(struct bt *b)
 	struct hvt_err err = HVT_ERR_INIT;
 	int rc = b->os->driver_info(b->vm, b->cmd_ms, &info, &err);
 
-	if (!bt_check_rc(b, "driver information", rc, &err, "read"))
-		return;
+	bt_require_rc(b, "driver information", rc, &err, "read");
 	hvt_case_check(b->c, "driver information recorded", 1, "%s", info);
 	info_value(info, "version", ver, sizeof(ver));
 	info_value(info, "vermagic", magic, sizeof(magic));
@@ -116,9 +113,7 @@ void sc_chaos(struct bt *b)
 					   "reset", "migrate" };
 	long long seed, steps;
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_buf log = HVT_BUF_INIT;
 	uint64_t s;
-	const char *base = b->c->workdir;
 
 	if (hvt_case_param_int(b->c, "chaos_seed", 0, &seed, &err) ||
 	    hvt_case_param_int(b->c, "chaos_steps", 10, &steps, &err)) {
@@ -131,12 +126,12 @@ void sc_chaos(struct bt *b)
 	hvt_case_metric(b->c, "chaos_seed", (double)seed, "");
 	hvt_case_check(b->c, "chaos seed", 1, "seed %lld (replay with chaos_seed = %lld)", seed,
 		       seed);
-	for (long long i = 0; i < steps && !b->aborted; i++) {
+	for (long long i = 0; i < steps; i++) {
 		const char *op = ops[next_rand(&s) % HVT_ARRAY_SIZE(ops)];
 		char l[96];
 
 		snprintf(l, sizeof(l), "seed %lld step %lld %s", seed, i + 1, op);
-		hvt_buf_addf(&log, "%s\n", l);
+		hvt_buf_addf(&b->log, "%s\n", l);
 		if (!strcmp(op, "balloon")) {
 			long long span = (b->mem - b->min_target) / 16;
 			long long to = b->min_target + (long long)(next_rand(&s) % (uint64_t)(span + 1)) * 16;
@@ -145,14 +140,14 @@ void sc_chaos(struct bt *b)
 				bt_check_no_balloon(b, l);
 				continue;
 			}
-			hvt_buf_addf(&log, "  target %lld MiB\n", to);
+			hvt_buf_addf(&b->log, "  target %lld MiB\n", to);
 			bt_balloon_set(b, l, to, to);
 		} else if (!strcmp(op, "stop-cont")) {
 			int rc = hvt_vm_pause(b->vm, &err);
 
 			if (!rc)
 				rc = hvt_vm_cont(b->vm, &err);
-			bt_check_rc(b, l, rc, &err, "STOP, RESUME");
+			bt_require_rc(b, l, rc, &err, "STOP, RESUME");
 		} else if (!strcmp(op, "hotplug")) {
 			if (b->has_balloon)
 				bt_unplug(b, l);
@@ -167,22 +162,11 @@ void sc_chaos(struct bt *b)
 			bt_check_migrated(b, l);
 		}
 		/* invariants after every step */
-		if (!b->aborted) {
-			int rc = hvt_vm_check_alive(b->vm, &err);
+		int rc = hvt_vm_check_alive(b->vm, &err);
 
-			if (!rc)
-				rc = hvt_qga_ping(hvt_vm_qga(b->vm), b->cmd_ms, &err);
-			snprintf(l, sizeof(l), "seed %lld step %lld: QEMU and guest alive", seed,
-				 i + 1);
-			bt_check_rc(b, l, rc, &err, "QEMU runs, the agent answers");
-		}
+		if (!rc)
+			rc = hvt_qga_ping(hvt_vm_qga(b->vm), b->cmd_ms, &err);
+		snprintf(l, sizeof(l), "seed %lld step %lld: QEMU and guest alive", seed, i + 1);
+		bt_require_rc(b, l, rc, &err, "QEMU runs, the agent answers");
 	}
-	if (base) {
-		char *path = hvt_asprintf("%s/chaos.log", base);
-
-		if (!hvt_file_write(path, log.p ? log.p : "", log.len, NULL))
-			hvt_case_artifact(b->c, "chaos.log", "chaos.log");
-		free(path);
-	}
-	hvt_buf_release(&log);
 }

@@ -54,7 +54,7 @@ void sc_plug_shutdown(struct bt *b)
 
 void sc_plug_unplug_loop(struct bt *b)
 {
-	for (long long i = 0; i < b->hp_loops && !b->aborted; i++) {
+	for (long long i = 0; i < b->hp_loops; i++) {
 		char l[64];
 
 		snprintf(l, sizeof(l), "loop %lld unplug", i + 1);

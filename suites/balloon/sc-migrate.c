@@ -64,7 +64,7 @@ static bool migrate_step(struct bt *b, long long n)
  */
 static void migrate_loop(struct bt *b, bool settled)
 {
-	for (long long i = 0; i < b->loops && !b->aborted; i++) {
+	for (long long i = 0; i < b->loops; i++) {
 		struct hvt_err err = HVT_ERR_INIT;
 		long long to = i % 2 ? b->mem : bt_evict_target(b);
 		double after;
@@ -77,8 +77,7 @@ static void migrate_loop(struct bt *b, bool settled)
 				break;
 		} else {
 			rc = bt_balloon_send(b, to, &after, &err);
-			if (!bt_check_rc(b, l, rc, &err, "accepted"))
-				break;
+			bt_require_rc(b, l, rc, &err, "accepted");
 		}
 		b->target = to;
 		if (!migrate_step(b, i + 1))

@@ -23,8 +23,7 @@ static void power_during(struct bt *b, bool shutdown, bool enlarge)
 	if (enlarge && !bt_balloon_set(b, "evict", bt_evict_target(b), bt_evict_target(b)))
 		return;
 	rc = bt_balloon_send(b, to, &after, &err);
-	if (!bt_check_rc(b, enlarge ? "enlarge started" : "evict started", rc, &err, "accepted"))
-		return;
+	bt_require_rc(b, enlarge ? "enlarge started" : "evict started", rc, &err, "accepted");
 	b->target = to;
 	if (shutdown) {
 		bt_shutdown(b, "shutdown");
@@ -74,8 +73,7 @@ void sc_s3(struct bt *b)
 	double after;
 	int rc = b->os->can_suspend(b->vm, b->cmd_ms, &can, &why, &err);
 
-	if (!bt_check_rc(b, "suspend support", rc, &err, "queried"))
-		return;
+	bt_require_rc(b, "suspend support", rc, &err, "queried");
 	if (!can) {
 		hvt_case_skip(b->c, "S3 not possible: %s", why);
 		return;
@@ -85,21 +83,19 @@ void sc_s3(struct bt *b)
 	after = hvt_wall_now();
 	rc = hvt_qga_send(hvt_vm_qga(b->vm), "guest-suspend-ram", NULL, &err);
 	if (!rc)
-		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(b->vm), "SUSPEND", step_event_after, &after,
+		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(b->vm), "SUSPEND", hvt_qmp_event_since, &after,
 					b->bal_ms, &ev, &err);
 	hvt_qmp_event_free(ev);
 	ev = NULL;
-	if (!bt_check_rc(b, "suspend: SUSPEND event", rc, &err, "guest suspended to RAM"))
-		return;
+	bt_require_rc(b, "suspend: SUSPEND event", rc, &err, "guest suspended to RAM");
 	after = hvt_wall_now();
 	rc = hvt_vm_qmp(b->vm, NULL, &err, "system_wakeup", NULL);
 	if (!rc)
-		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(b->vm), "WAKEUP", step_event_after, &after,
+		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(b->vm), "WAKEUP", hvt_qmp_event_since, &after,
 					b->bal_ms, &ev, &err);
 	hvt_qmp_event_free(ev);
 	if (!rc)
 		rc = hvt_vm_wait_agent(b->vm, b->boot_ms, &err);
-	if (!bt_check_rc(b, "resume: WAKEUP, agent answers", rc, &err, "guest resumed"))
-		return;
+	bt_require_rc(b, "resume: WAKEUP, agent answers", rc, &err, "guest resumed");
 	bt_balloon_finish(b, "after resume", b->target, 0, hvt_now_ms());
 }

@@ -13,13 +13,16 @@
 
 #include "balloon.h"
 
-/* Record a check that fails with err's message when rc is not 0. */
 bool bt_check_rc(struct bt *b, const char *name, int rc, const struct hvt_err *err,
-		     const char *okmsg)
+		 const char *okmsg)
 {
-	if (rc)
-		b->aborted = true;
 	return hvt_case_check(b->c, name, rc == 0, "%s", rc ? err->msg : okmsg);
+}
+
+void bt_require_rc(struct bt *b, const char *name, int rc, const struct hvt_err *err,
+		   const char *okmsg)
+{
+	hvt_case_require(b->c, name, rc == 0, "%s", rc ? err->msg : okmsg);
 }
 
 static void dev_props(struct bt *b, struct hvt_buf *spec)
@@ -141,7 +144,7 @@ static bool change_matches(const struct hvt_qmp_event *ev, void *opaque)
 {
 	const struct change_pred *p = opaque;
 
-	return ev->timestamp >= p->after - 0.001 &&
+	return hvt_qmp_event_since(ev, (void *)&p->after) &&
 	       hvt_json_get_int(ev->data, "actual", -1) == p->bytes;
 }
 
@@ -217,7 +220,7 @@ bool bt_check_memtotal(struct bt *b, const char *label, long long mib)
 		step_pause(b->vm, 100);
 	}
 	if (rc)
-		return bt_check_rc(b, name, rc, &err, "");
+		bt_require_rc(b, name, rc, &err, "");
 	return hvt_case_check(b->c, name, llabs(m.total - want) <= tol,
 			      "%lld KiB, expected %lld KiB +- %lld (balloon at %lld of %lld MiB%s)",
 			      m.total, want, tol, mib, b->mem,
@@ -251,9 +254,9 @@ bool bt_balloon_finish(struct bt *b, const char *label, long long expect_mib, do
 		hvt_case_metric(b->c, "settle", ms, "ms");
 		snprintf(msg, sizeof(msg), "BALLOON_CHANGE to %lld MiB after %.0f ms",
 			 expect_mib, ms);
-		bt_check_rc(b, name, 0, &err, msg);
+		bt_require_rc(b, name, 0, &err, msg);
 	} else {
-		bt_check_rc(b, name, rc, &err, "");
+		bt_require_rc(b, name, rc, &err, "");
 	}
 	b->target = expect_mib;
 	if (rc)
@@ -275,7 +278,7 @@ bool bt_balloon_set(struct bt *b, const char *label, long long target_mib,
 
 	if (rc) {
 		snprintf(name, sizeof(name), "%s: balloon %lld MiB", label, target_mib);
-		return bt_check_rc(b, name, rc, &err, "");
+		bt_require_rc(b, name, rc, &err, "");
 	}
 	return bt_balloon_finish(b, label, expect_mib, after, t0);
 }
@@ -303,7 +306,7 @@ bool bt_wait_guest_balloon(struct bt *b, const char *label, bool present, bool b
 		step_pause(b->vm, 100);
 	}
 	if (rc)
-		return bt_check_rc(b, name, rc, &err, "");
+		bt_require_rc(b, name, rc, &err, "");
 	return hvt_case_check(b->c, name, p == present && d == bound,
 			      "device %s, driver %s", p ? "present" : "absent",
 			      d ? "bound" : "not bound");
@@ -336,8 +339,7 @@ bool bt_unplug(struct bt *b, const char *label)
 
 	rc = step_device_del(b->vm, b->dev_id, b->bal_ms, &err);
 	snprintf(name, sizeof(name), "%s: DEVICE_DELETED", label);
-	if (!bt_check_rc(b, name, rc, &err, "device_del, then DEVICE_DELETED"))
-		return false;
+	bt_require_rc(b, name, rc, &err, "device_del, then DEVICE_DELETED");
 	hvt_case_metric(b->c, "unplug", (double)(hvt_now_ms() - t0), "ms");
 	b->has_balloon = false;
 	b->target = b->mem;
@@ -363,8 +365,7 @@ bool bt_plug(struct bt *b, const char *label)
 			(void *)json_object_new_boolean(b->deflate_on_oom),
 			(void *)json_object_new_boolean(b->free_page_reporting));
 	snprintf(name, sizeof(name), "%s: device_add", label);
-	if (!bt_check_rc(b, name, rc, &err, "accepted"))
-		return false;
+	bt_require_rc(b, name, rc, &err, "accepted");
 	b->dev_addr = b->hotplug_addr;
 	b->has_balloon = true;
 	b->target = b->mem;
@@ -374,8 +375,7 @@ bool bt_plug(struct bt *b, const char *label)
 	if (b->poll_interval > 0) {
 		rc = bt_set_polling(b, b->poll_interval, &err);
 		snprintf(name, sizeof(name), "%s: stats polling on", label);
-		if (!bt_check_rc(b, name, rc, &err, "set"))
-			return false;
+		bt_require_rc(b, name, rc, &err, "set");
 	}
 	return true;
 }
@@ -390,8 +390,7 @@ bool bt_reboot(struct bt *b, const char *label, bool hard)
 
 	snprintf(name, sizeof(name), "%s: guest back after %s", label,
 		 hard ? "system_reset" : "reboot");
-	if (!bt_check_rc(b, name, rc, &err, "RESET, then the agent answered"))
-		return false;
+	bt_require_rc(b, name, rc, &err, "RESET, then the agent answered");
 	hvt_case_metric(b->c, "reboot", (double)(hvt_now_ms() - t0), "ms");
 	return true;
 }
@@ -425,7 +424,7 @@ void bt_check_after_reboot(struct bt *b, const char *label, long long before)
 	bt_check_memtotal(b, l, b->mem);
 	if (hvt_case_param_bool(b->c, "reboot_full_actual_stale", true, &stale_ok, &err) ||
 	    bt_query_actual(b, &actual, &err)) {
-		bt_check_rc(b, l, err.code, &err, "");
+		bt_require_rc(b, l, err.code, &err, "");
 		return;
 	}
 	hvt_case_metric(b->c, "actual_after_reboot", (double)actual / MIB, "MiB");
@@ -450,7 +449,8 @@ bool bt_shutdown(struct bt *b, const char *label)
 
 	snprintf(name, sizeof(name), "%s: SHUTDOWN and QEMU exits", label);
 	b->ended = true;
-	return bt_check_rc(b, name, rc, &err, "system_powerdown: SHUTDOWN, QEMU exited");
+	bt_require_rc(b, name, rc, &err, "system_powerdown: SHUTDOWN, QEMU exited");
+	return true;
 }
 
 /*
@@ -469,8 +469,7 @@ static int compare_ram(struct bt *b, const char *label, struct hvt_vm *dst,
 					 &n, first, 8, err);
 
 	snprintf(name, sizeof(name), "%s: guest RAM identical on both sides", label);
-	if (rc)
-		return bt_check_rc(b, name, rc, err, "") ? 0 : rc;
+	bt_require_rc(b, name, rc, err, "");
 	for (long i = 0; i < n && i < 8; i++)
 		snprintf(at + strlen(at), sizeof(at) - strlen(at), " %#llx",
 			 (unsigned long long)first[i]);
@@ -488,43 +487,37 @@ bool bt_migrate(struct bt *b, const char *label)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_migrate_stats st;
-	struct hvt_vm *dst;
-	char name[128], *sock = NULL;
+	char name[128], *sock;
 	int rc;
 
 	snprintf(name, sizeof(name), "%s: migration", label);
-	dst = bt_new_vm(b, b->has_balloon, true, NULL, &err);
-	if (!dst)
-		return bt_check_rc(b, name, err.code, &err, "");
-	rc = hvt_vm_start(dst, &err);
+	/* in b until it takes over: a failed step leaves it to cleanup */
+	b->dst = bt_new_vm(b, b->has_balloon, true, NULL, &err);
+	if (!b->dst)
+		bt_require_rc(b, name, err.code, &err, "");
+	rc = hvt_vm_start(b->dst, &err);
 	if (!rc) {
-		sock = hvt_vm_path(dst, "mig.sock");
-		rc = hvt_migrate_run(b->vm, dst, b->compare_ram, sock, b->mig_ms, &st, &err);
+		sock = hvt_vm_path(b->dst, "mig.sock");
+		rc = hvt_migrate_run(b->vm, b->dst, b->compare_ram, sock, b->mig_ms, &st, &err);
+		free(sock);
 	}
 	if (!rc && b->compare_ram)
-		rc = compare_ram(b, label, dst, &err);
-	if (rc) {
-		hvt_vm_free(dst);
-		free(sock);
-		return bt_check_rc(b, name, rc, &err, "");
-	}
+		rc = compare_ram(b, label, b->dst, &err);
+	bt_require_rc(b, name, rc, &err, "completed, destination running");
 	hvt_case_metric(b->c, "migration", st.total_ms, "ms");
 	if (st.downtime_ms >= 0)
 		hvt_case_metric(b->c, "migration_downtime", (double)st.downtime_ms, "ms");
-	bt_check_rc(b, name, 0, &err, "completed, destination running");
 	hvt_vm_quit(b->vm, 10000, NULL);
 	hvt_vm_free(b->vm);
-	b->vm = dst;
-	free(sock);
+	b->vm = b->dst;
+	b->dst = NULL;
 	rc = hvt_vm_wait_agent(b->vm, b->boot_ms, &err);
 	snprintf(name, sizeof(name), "%s: agent answers on the destination", label);
-	if (!bt_check_rc(b, name, rc, &err, "guest-sync answered"))
-		return false;
+	bt_require_rc(b, name, rc, &err, "guest-sync answered");
 	if (b->has_balloon && b->poll_interval > 0) {
 		rc = bt_set_polling(b, b->poll_interval, &err);
 		snprintf(name, sizeof(name), "%s: stats polling on the destination", label);
-		if (!bt_check_rc(b, name, rc, &err, "set"))
-			return false;
+		bt_require_rc(b, name, rc, &err, "set");
 	}
 	return true;
 }
@@ -561,24 +554,20 @@ bool bt_console_shows(struct bt *b, const char *text, int timeout_ms)
 
 /*
  * Run step(b, 1..loop_iterations) while the churn workload writes memory
- * in the guest, then stop the workload, unless a step aborted the case
- * (the guest is then not worth waiting for). A step returns false to end
- * the loop.
+ * in the guest, then stop the workload. A step returns false to end the
+ * loop; a step that fails a requirement ends the case, workload and all.
  */
 void bt_with_churn(struct bt *b, bool (*step)(struct bt *b, long long n))
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	int rc = b->os->churn_start(b->vm, b->cmd_ms, b->churn_mib, &err);
 
-	if (!bt_check_rc(b, "workload started", rc, &err, "allocating in a loop"))
-		return;
-	for (long long i = 0; i < b->loops && !b->aborted; i++)
+	bt_require_rc(b, "workload started", rc, &err, "allocating in a loop");
+	for (long long i = 0; i < b->loops; i++)
 		if (!step(b, i + 1))
 			break;
-	if (b->aborted)
-		return;
 	rc = b->os->churn_stop(b->vm, b->cmd_ms, &err);
-	bt_check_rc(b, "workload still running at the end", rc, &err, "stopped it");
+	bt_require_rc(b, "workload still running at the end", rc, &err, "stopped it");
 }
 
 int bt_get_stats(struct bt *b, struct json_object **st, struct hvt_err *err)

@@ -34,12 +34,6 @@ struct hvt_vm *step_vm_new(struct hvt_case *c, struct hvt_vm_config *cfg, struct
 	return vm;
 }
 
-bool step_event_after(const struct hvt_qmp_event *ev, void *wall_time)
-{
-	/* QMP stamps events in microseconds; the caller's time is finer */
-	return ev->timestamp >= *(const double *)wall_time - 0.001;
-}
-
 int step_reboot(struct hvt_vm *vm, bool hard, int timeout_ms, struct hvt_err *err)
 {
 	struct hvt_qmp_event *ev = NULL;
@@ -51,7 +45,7 @@ int step_reboot(struct hvt_vm *vm, bool hard, int timeout_ms, struct hvt_err *er
 	else
 		rc = hvt_qga_shutdown(hvt_vm_qga(vm), "reboot", err);
 	if (!rc)
-		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(vm), "RESET", step_event_after, &after,
+		rc = hvt_qmp_event_wait(hvt_vm_qmp_client(vm), "RESET", hvt_qmp_event_since, &after,
 		                        timeout_ms, &ev, err);
 	hvt_qmp_event_free(ev);
 	if (!rc)

@@ -46,7 +46,4 @@ void step_pause(struct hvt_vm *vm, int ms);
 void step_check_consoles(struct hvt_case *c, const struct hvt_strv *consoles,
                          const char *skip_reason);
 
-/* An event predicate: the event is stamped at or after *(double *)wall_time. */
-bool step_event_after(const struct hvt_qmp_event *ev, void *wall_time);
-
 #endif
