@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Inside the plan module: the parsed tree that parse.c builds and
- * expand.c walks, an arena for its memory and a string table.
+ * expand.c walks, an arena for its memory and a string table. The lexer
+ * is in lex.h, filters in filter.h, a variant's dict in dict.h.
  */
 #ifndef HVT_PLAN_INT_H
 #define HVT_PLAN_INT_H
@@ -11,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter.h"
 #include "plan.h"
 
-/* Everything a plan parses lives in its arena and goes with the plan. */
+/* arena.c: everything a plan parses lives in its arena and goes with the plan. */
 struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
@@ -23,7 +25,7 @@ void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_release(struct arena *a);
 
-/* Interned strings: id <-> text. Ids are dense, from 0. */
+/* strtab.c: interned strings, id <-> text. Ids are dense, from 0. */
 struct strtab {
 	char **str;
 	size_t *len;
@@ -36,35 +38,6 @@ int strtab_intern(struct strtab *t, const char *s, size_t len);
 /* -1 if s was never interned. */
 int strtab_find(const struct strtab *t, const char *s, size_t len);
 void strtab_release(struct strtab *t);
-
-/* A variant name: plain ("linux") or of a named block ("(host_os=linux)"). */
-struct label {
-	int name;		/* id of "linux" */
-	int lng;		/* id of "(host_os=linux)", == name when plain */
-	bool var;
-};
-
-/* A filter: OR of words, a word an AND of blocks, a block a chain a.b.c */
-struct fblock {
-	struct label *l;
-	size_t n;
-};
-
-struct fword {
-	struct fblock *b;
-	size_t n;
-};
-
-struct filter {
-	struct fword *w;
-	size_t n;
-};
-
-/* Sorted sets of label ids (names and long names) below a node. */
-struct labelset {
-	int *names, *longs;
-	size_t nnames, nlongs;
-};
 
 enum item_kind {
 	IT_OP,
@@ -165,21 +138,40 @@ struct hvt_plan {
 	size_t nparse;		/* filters added, for their names */
 	int reserved[3];	/* ids of name, dep, shortname */
 	int reserved_extra[2];	/* _name_map_file, _short_name_map_file */
-	uint8_t *sfx;		/* per string id: 0 unknown, 1 plain, 2 suffixed key */
+	uint8_t *sfx;		/* per string id: key_facts(), 0 not known yet */
 	size_t nsfx;
 	regex_t **regexes;	/* to regfree() */
 	size_t nregex, aregex;
 };
 
-/* parse.c */
+/* plan.c: whether key is name, shortname, dep or avocado-vt's name map keys */
+bool plan_key_reserved(const struct hvt_plan *p, int key);
+
+/* parse.c: text -> the tree, below p->root (includes resolved) */
 int plan_parse_text(struct hvt_plan *p, const char *text, size_t len,
 		    const char *name, bool is_file, struct hvt_err *err);
 int plan_parse_file(struct hvt_plan *p, const char *path, struct hvt_err *err);
-struct labelset *labelset_new(struct hvt_plan *p);
+
+/* tree.c: nodes, their content and label sets */
 struct node *plan_node_new(struct hvt_plan *p);
+struct labelset *labelset_new(struct hvt_plan *p);
+/* Append an item to n's content. */
+void node_add(struct hvt_plan *p, struct node *n, struct item *it);
+/* Add child c to n, first or last. */
+void node_add_child(struct hvt_plan *p, struct node *n, struct node *c, bool front);
+/* The labels of a variants block n4: its children's names and labels. */
+void node_block_labels(struct hvt_plan *p, struct node *n4);
 /* Compile node content into spans (idempotent). */
 void plan_compile(struct hvt_plan *p, struct node *n);
-bool plan_key_reserved(const struct hvt_plan *p, int key);
+
+/* regex.c: the keys of ?=, ?+=, ?<= and del */
+struct lexer;
+/*
+ * Compile name, a Python regular expression matched against whole keys,
+ * into *out (owned by the lexer's plan). Returns 0, or -EINVAL with the
+ * lexer's error set at column col.
+ */
+int key_regex_compile(struct lexer *lx, const char *name, regex_t **out, int col);
 /*
  * Whether compiling the extended regular expression re could take
  * unbounded time or memory: glibc's regcomp() copies a repeated

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The plan object: loading, command-line filters and expansion settings.
- * Parsing is in parse.c, expansion in expand.c.
+ * Text becomes a tree in lex.c, parse.c, filter.c and tree.c; the tree
+ * becomes variants in expand.c, dict.c, subst.c, minmax.c and variant.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +22,12 @@ static struct hvt_plan *plan_new(void)
 	p->reserved_extra[0] = strtab_intern(&p->strs, "_name_map_file", 14);
 	p->reserved_extra[1] = strtab_intern(&p->strs, "_short_name_map_file", 20);
 	return p;
+}
+
+bool plan_key_reserved(const struct hvt_plan *p, int key)
+{
+	return key == p->reserved[0] || key == p->reserved[1] || key == p->reserved[2] ||
+	       key == p->reserved_extra[0] || key == p->reserved_extra[1];
 }
 
 struct hvt_plan *hvt_plan_load(const char *path, struct hvt_err *err)
