@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * hvtest results: list the runs of a results directory, show one run's
- * cases (or write them as JSON, TAP or JUnit XML), compare two runs.
+ * cases, export a run as TAP, JUnit XML, JSON or HTML, compare two runs.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,6 +20,8 @@ static const char results_help[] =
 	"usage: hvtest results [--results DIR] list\n"
 	"       hvtest results [--results DIR] show RUN [--json | --tap | --junit FILE |\n"
 	"                                              --html FILE]\n"
+	"       hvtest results [--results DIR] export RUN --tap | --junit | --json | --html\n"
+	"                                              [--tap-version V] [FILE]\n"
 	"       hvtest results [--results DIR] diff [--metric-threshold PCT] RUN_A RUN_B\n"
 	"       hvtest results [--results DIR] rm RUN...\n"
 	"       hvtest results [--results DIR] prune --keep N\n"
@@ -29,6 +31,9 @@ static const char results_help[] =
 	"\n"
 	"  list                 runs, newest first: id, start, plan, counts, status\n"
 	"  show RUN             the run's cases with their outcome and failed checks\n"
+	"  export RUN [FILE]    the run as a report into FILE (default or '-':\n"
+	"                       stdout): the same file 'hvtest run' writes, with\n"
+	"                       every case the run has stored\n"
 	"  diff RUN_A RUN_B     new failures, fixes, other changes, flaky cases, cases\n"
 	"                       in only one run, metric changes (B compared with A)\n"
 	"  rm RUN...            delete runs: their records and their directories\n"
@@ -37,11 +42,15 @@ static const char results_help[] =
 	"\n"
 	"Options:\n"
 	"  --results DIR        results directory (default: ./" HVT_RESULTS_DIR_DEFAULT ")\n"
-	"  --json               show: the run as one JSON document on stdout\n"
-	"  --tap                show: the run as TAP 14 on stdout\n"
-	"  --junit FILE         show: the run as JUnit XML into FILE ('-': stdout)\n"
-	"  --html FILE          show: the run as an HTML page into FILE ('-': stdout),\n"
-	"                       with charts of metrics sampled more than once\n"
+	"  --json               export: the run as one JSON document\n"
+	"  --tap                export: the run as TAP\n"
+	"  --tap-version V      export: TAP version 13 (the default) or 14\n"
+	"  --junit              export: the run as JUnit XML\n"
+	"  --html               export: the run as an HTML page, with charts of\n"
+	"                       metrics sampled more than once\n"
+	"  --json, --tap        show: as export, on stdout\n"
+	"  --junit FILE, --html FILE\n"
+	"                       show: as export, into FILE ('-': stdout)\n"
 	"  --all-attempts       show: every attempt of rerun cases, not only the last\n"
 	"  --metric-threshold PCT\n"
 	"                       diff: list metric changes of at least PCT percent\n"
@@ -53,15 +62,16 @@ static const char results_help[] =
 	"2 on bad usage.\n";
 
 enum {
-	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_JUNIT, OPT_HTML, OPT_THRESHOLD,
-	OPT_ALL_ATTEMPTS, OPT_KEEP,
+	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_TAP_VERSION, OPT_JUNIT, OPT_HTML,
+	OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP,
 };
 
 struct results_opts {
 	const char *dir;
 	enum hvt_report_format fmt;
 	bool report;
-	const char *file; /* --junit/--html FILE */
+	struct hvt_report_opts ropts;
+	const char *file; /* show --junit/--html FILE */
 	bool all_attempts;
 	double threshold;
 	long keep; /* prune: runs to keep, -1 unset */
@@ -138,7 +148,7 @@ static int write_report(const struct results_opts *o, const struct hvt_run_info 
 			return CLI_EXIT_FAIL;
 		}
 	}
-	ret = hvt_report_write(o->fmt, f, ri, cases, n, &err);
+	ret = hvt_report_write(o->fmt, &o->ropts, f, ri, cases, n, &err);
 	if (f != stdout && fclose(f) && !ret)
 		ret = hvt_err_set(&err, -errno, "closing %s: %s", o->file, strerror(errno));
 	return ret ? cli_fail(&err, "results show") : 0;
@@ -210,6 +220,26 @@ out:
 	hvt_store_cases_free(cases, n);
 	hvt_run_info_release(&ri);
 	return ret;
+}
+
+/* The run as a report, the way "hvtest run" writes it at its end. */
+static int do_export(struct hvt_store *s, const struct results_opts *o, const char *ref,
+		     const char *file)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	int64_t id;
+	int ret;
+
+	if (hvt_store_run_resolve(s, ref, &id, &err))
+		return cli_fail(&err, "results export");
+	if (!file || !strcmp(file, "-")) {
+		ret = hvt_report_run(s, id, o->fmt, &o->ropts, stdout, &err);
+		if (!ret && (fflush(stdout) || ferror(stdout)))
+			ret = hvt_err_set(&err, -EIO, "writing to stdout failed");
+	} else {
+		ret = hvt_report_run_file(s, id, o->fmt, &o->ropts, file, &err);
+	}
+	return ret ? cli_fail(&err, "results export") : 0;
 }
 
 static void print_change(double change)
@@ -367,14 +397,42 @@ static int set_format(struct results_opts *o, enum hvt_report_format fmt)
 	return 0;
 }
 
+/*
+ * The verb, found before the options are parsed: export's --junit and
+ * --html take no FILE (it comes after RUN), show's do. Options that take
+ * a value are stepped over with it; the verb comes before export's.
+ */
+static const char *find_verb(int argc, char **argv)
+{
+	static const char *const with_value[] = { "--results", "--junit", "--html", "--keep",
+						  "--metric-threshold", "--tap-version" };
+
+	for (int i = 1; i < argc; i++) {
+		bool skip = false;
+
+		if (!strcmp(argv[i], "--"))
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (argv[i][0] != '-' || !argv[i][1])
+			return argv[i];
+		for (size_t k = 0; k < HVT_ARRAY_SIZE(with_value); k++)
+			skip = skip || !strcmp(argv[i], with_value[k]);
+		if (skip)
+			i++;
+	}
+	return NULL;
+}
+
 int cmd_results(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	const char *pre = find_verb(argc, argv);
+	bool exporting = pre && !strcmp(pre, "export");
+	const struct option longopts[] = {
 		{ "results", required_argument, NULL, OPT_RESULTS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "tap", no_argument, NULL, OPT_TAP },
-		{ "junit", required_argument, NULL, OPT_JUNIT },
-		{ "html", required_argument, NULL, OPT_HTML },
+		{ "tap-version", required_argument, NULL, OPT_TAP_VERSION },
+		{ "junit", exporting ? no_argument : required_argument, NULL, OPT_JUNIT },
+		{ "html", exporting ? no_argument : required_argument, NULL, OPT_HTML },
 		{ "all-attempts", no_argument, NULL, OPT_ALL_ATTEMPTS },
 		{ "metric-threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "keep", required_argument, NULL, OPT_KEEP },
@@ -400,6 +458,10 @@ int cmd_results(int argc, char **argv)
 		case OPT_TAP:
 			if ((ret = set_format(&o, HVT_REPORT_TAP)))
 				return ret;
+			break;
+		case OPT_TAP_VERSION:
+			if (hvt_report_tap_version_parse(optarg, &o.ropts.tap_version))
+				return cli_usage_error("results", "--tap-version takes 13 or 14");
 			break;
 		case OPT_JUNIT:
 			if ((ret = set_format(&o, HVT_REPORT_JUNIT)))
@@ -437,7 +499,7 @@ int cmd_results(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("results", "say list, show RUN or diff RUN_A RUN_B");
+		return cli_usage_error("results", "say list, show RUN, export RUN or diff RUN_A RUN_B");
 	verb = argv[optind++];
 	nargs = argc - optind;
 	if (!strcmp(verb, "list")) {
@@ -446,6 +508,11 @@ int cmd_results(int argc, char **argv)
 	} else if (!strcmp(verb, "show")) {
 		if (nargs != 1)
 			return cli_usage_error("results", "show takes one RUN");
+	} else if (!strcmp(verb, "export")) {
+		if (nargs < 1 || nargs > 2)
+			return cli_usage_error("results", "export takes one RUN and an optional FILE");
+		if (!o.report)
+			return cli_usage_error("results", "export needs --tap, --junit, --json or --html");
 	} else if (!strcmp(verb, "diff")) {
 		if (nargs != 2)
 			return cli_usage_error("results", "diff takes two runs: RUN_A RUN_B");
@@ -458,13 +525,16 @@ int cmd_results(int argc, char **argv)
 		if (o.keep < 0)
 			return cli_usage_error("results", "prune needs --keep N");
 	} else {
-		return cli_usage_error("results", "'%s' is not list, show, diff, rm or prune",
+		return cli_usage_error("results", "'%s' is not list, show, export, diff, rm or prune",
 				       verb);
 	}
 	if (o.keep >= 0 && strcmp(verb, "prune"))
 		return cli_usage_error("results", "--keep goes with prune");
-	if (o.report && strcmp(verb, "show"))
-		return cli_usage_error("results", "--json, --tap, --junit and --html go with show");
+	if (o.report && strcmp(verb, "show") && strcmp(verb, "export"))
+		return cli_usage_error("results", "--json, --tap, --junit and --html go with show "
+				       "or export");
+	if (o.ropts.tap_version && (!o.report || o.fmt != HVT_REPORT_TAP))
+		return cli_usage_error("results", "--tap-version goes with --tap");
 	if (!hvt_path_exists(o.dir)) {
 		cli_error("no results directory %s (see --results)", o.dir);
 		return CLI_EXIT_FAIL;
@@ -476,6 +546,8 @@ int cmd_results(int argc, char **argv)
 		ret = do_list(s);
 	else if (!strcmp(verb, "show"))
 		ret = do_show(s, &o, argv[optind]);
+	else if (!strcmp(verb, "export"))
+		ret = do_export(s, &o, argv[optind], nargs > 1 ? argv[optind + 1] : NULL);
 	else if (!strcmp(verb, "rm"))
 		ret = do_rm(s, &o, argv + optind, nargs);
 	else if (!strcmp(verb, "prune"))

@@ -30,16 +30,18 @@ static const char run_usage[] =
 	"                       finished are run, into the same run\n"
 	"  --results DIR        results directory (default: " HVT_RESULTS_DIR_DEFAULT ")\n"
 	"  --module FILE.so     load test types from a module (repeatable)\n"
-	"  --tap                print a TAP 14 stream on stdout (progress on stderr)\n"
+	"  --tap                print a TAP stream on stdout (progress on stderr)\n"
+	"  --tap-version V      13 (the default, which every TAP harness reads) or 14\n"
 	"  --json               print the run as JSON on stdout at the end\n"
-	"  --junit FILE         write JUnit XML to FILE\n"
+	"  --junit FILE         write JUnit XML to FILE at the end\n"
+	"                       (JSON and JUnit hold every case of a resumed run)\n"
 	"  --list               print the cases that would run and exit\n"
 	"  --types              list the test types and exit\n"
 	"  -h, --help           this text\n";
 
 enum {
 	OPT_TIMEOUT = 0x300, OPT_REPEAT, OPT_RERUN, OPT_SHARD, OPT_RESUME, OPT_RESULTS,
-	OPT_MODULE, OPT_TAP, OPT_JSON, OPT_JUNIT, OPT_LIST, OPT_TYPES,
+	OPT_MODULE, OPT_TAP, OPT_TAP_VERSION, OPT_JSON, OPT_JUNIT, OPT_LIST, OPT_TYPES,
 };
 
 /* What the session's callbacks need: where to print, the accelerator probed. */
@@ -154,6 +156,7 @@ int cmd_run(int argc, char **argv)
 		{ "results", required_argument, NULL, OPT_RESULTS },
 		{ "module", required_argument, NULL, OPT_MODULE },
 		{ "tap", no_argument, NULL, OPT_TAP },
+		{ "tap-version", required_argument, NULL, OPT_TAP_VERSION },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "list", no_argument, NULL, OPT_LIST },
@@ -167,7 +170,7 @@ int cmd_run(int argc, char **argv)
 	struct hvt_runner_opts *ro = &so.runner;
 	struct hvt_session_result r;
 	struct hvt_err err = HVT_ERR_INIT;
-	bool tap = false, json = false, list = false;
+	bool tap = false, tap_version = false, json = false, list = false;
 	char *cmdline;
 	int opt, rc;
 	uint64_t v;
@@ -215,6 +218,11 @@ int cmd_run(int argc, char **argv)
 		case OPT_TAP:
 			tap = true;
 			break;
+		case OPT_TAP_VERSION:
+			if (hvt_report_tap_version_parse(optarg, &so.report.tap_version))
+				return cli_usage_error("run", "--tap-version takes 13 or 14");
+			tap_version = true;
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -237,6 +245,9 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "which plan? (hvtest run PLAN [FILTER...])");
 	if (tap && json)
 		return cli_usage_error("run", "--tap and --json both want stdout: pick one");
+	if (tap_version && !tap)
+		return cli_usage_error("run", "--tap-version chooses the version of --tap: "
+				       "give --tap too");
 	so.plan = x.plan = argv[optind];
 	so.filters = (const char *const *)argv + optind + 1;
 	so.nfilters = (size_t)(argc - optind - 1);

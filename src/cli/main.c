@@ -27,7 +27,7 @@ static const struct cli_command commands[] = {
 	{ "doctor", cmd_doctor, "check QEMU, accelerator, guest and dependencies" },
 	{ "run", cmd_run, "run a plan: every case in its own process, results stored" },
 	{ "plan", cmd_plan, "expand and check test plans (Cartesian config)" },
-	{ "results", cmd_results, "list, show and compare stored results" },
+	{ "results", cmd_results, "list, show, compare and export stored results" },
 	{ "qtest", cmd_qtest, "drive devices with no guest; replay a recorded qtest trace" },
 };
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * JSON writer: one document, {"run": {...}, "cases": [case records]},
- * streamed one case record (hvt_case_to_json()) per line.
+ * JSON writer: one document, {"format": "hvtest-run", "version": 1,
+ * "run": {...}, "cases": [case records], "counts": {...}} (its layout is
+ * described in docs/RESULTS.md), streamed one case record per line.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,17 +45,55 @@ static struct json_object *run_json(const struct hvt_run_info *ri)
 	return o;
 }
 
+/*
+ * JSON has no NaN or infinity (json-c would write NaN, which strict
+ * parsers refuse): such a number becomes null, in place, at any depth.
+ */
+static void finite_or_null(struct json_object *o)
+{
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			struct json_object *v = json_object_array_get_idx(o, i);
+
+			if (json_object_is_type(v, json_type_double) &&
+			    !isfinite(json_object_get_double(v)))
+				json_object_array_put_idx(o, i, NULL);
+			else
+				finite_or_null(v);
+		}
+	} else if (json_object_is_type(o, json_type_object)) {
+		struct json_object_iterator it = json_object_iter_begin(o);
+		struct json_object_iterator end = json_object_iter_end(o);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			struct json_object *v = json_object_iter_peek_value(&it);
+
+			/* replacing the value of a key keeps the iterator valid */
+			if (json_object_is_type(v, json_type_double) &&
+			    !isfinite(json_object_get_double(v)))
+				json_object_object_add(o, json_object_iter_peek_name(&it), NULL);
+			else
+				finite_or_null(v);
+		}
+	}
+}
+
 static void json_begin(struct hvt_report *r)
 {
 	struct json_object *o = run_json(&r->run);
 
-	fprintf(r->out, "{\"run\": %s,\n\"cases\": [", hvt_json_str(o));
+	finite_or_null(o);
+	fprintf(r->out, "{\"format\": \"hvtest-run\", \"version\": %d,\n\"run\": %s,\n"
+			"\"cases\": [",
+		HVT_REPORT_JSON_VERSION, hvt_json_str(o));
 	json_object_put(o);
 }
 
 static void json_add(struct hvt_report *r, const struct hvt_case *c)
 {
 	struct json_object *o = hvt_case_to_json(c);
+
+	finite_or_null(o);
 
 	fprintf(r->out, "%s\n%s", r->n > 1 ? "," : "", hvt_json_str(o));
 	json_object_put(o);

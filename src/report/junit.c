@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * JUnit XML writer in the dialect Jenkins and GitLab read. The counts go
- * into the <testsuite> attributes, so cases are collected and the whole
- * document is written at the end.
+ * JUnit XML writer in the dialect Jenkins' JUnit plugin and GitLab read
+ * (tests/data/junit.xsd is its schema). The counts go into the
+ * <testsuite> attributes, so cases are collected and the whole document is
+ * written at the end.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,70 +37,162 @@ static void prop(struct hvt_buf *b, const char *indent, const char *name, const 
 	hvt_buf_addf(b, "\"/>\n");
 }
 
+/*
+ * Where the case's name splits into classname and name: its last '.'
+ * outside parentheses, so that "(machine=pc).(test=rtc).alarm" is class
+ * "(machine=pc).(test=rtc)", test "alarm" -- Jenkins shows the part
+ * before the class's own last '.' as its package. NULL when there is none.
+ */
+static const char *name_split(const char *name)
+{
+	const char *dot = NULL;
+	int depth = 0;
+
+	for (const char *p = name; *p; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (*p == '.' && !depth && p != name && p[1])
+			dot = p;
+	}
+	return dot;
+}
+
+/* A case name of one part is in the class of the plan: its file name without .cfg. */
+static void put_plan_class(struct hvt_buf *b, const char *plan)
+{
+	const char *base, *ext;
+
+	if (!plan || !*plan) {
+		hvt_buf_addf(b, "hvtest");
+		return;
+	}
+	base = strrchr(plan, '/');
+	base = base && base[1] ? base + 1 : plan;
+	ext = strrchr(base, '.');
+	if (!ext || ext == base)
+		ext = base + strlen(base);
+	{
+		char *stem = hvt_strndup(base, (size_t)(ext - base));
+
+		esc(b, stem);
+		free(stem);
+	}
+}
+
+/* Every check, one a line: "[fail] name: message". */
+static void put_checks(struct hvt_buf *b, const struct hvt_case *c)
+{
+	for (size_t i = 0; i < c->nchecks; i++) {
+		hvt_buf_addf(b, "[%s] ", hvt_outcome_name(c->checks[i].status));
+		esc(b, c->checks[i].name);
+		if (c->checks[i].message && *c->checks[i].message) {
+			hvt_buf_addf(b, ": ");
+			esc(b, c->checks[i].message);
+		}
+		hvt_buf_addf(b, "\n");
+	}
+}
+
+static const struct hvt_check *first_failed(const struct hvt_case *c)
+{
+	for (size_t i = 0; i < c->nchecks; i++)
+		if (c->checks[i].status == HVT_FAIL)
+			return &c->checks[i];
+	return NULL;
+}
+
+/*
+ * An artifact's path as a reader finds it from where hvtest ran: relative
+ * paths are relative to the case's work directory. Caller frees.
+ */
+static char *artifact_path(const struct hvt_case *c, const struct hvt_artifact *a)
+{
+	if (a->path[0] == '/' || !c->workdir)
+		return hvt_strdup(a->path);
+	return hvt_asprintf("%s/%s", c->workdir, a->path);
+}
+
 static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 {
 	enum hvt_outcome o = hvt_case_outcome(c);
+	const struct hvt_check *k = first_failed(c);
 	struct hvt_buf *b = &r->buf;
-	size_t nfailed = 0;
+	const char *dot = name_split(c->name);
 
 	hvt_buf_addf(b, "    <testcase classname=\"");
-	esc(b, *c->type ? c->type : "hvtest");
+	if (dot) {
+		char *cls = hvt_strndup(c->name, (size_t)(dot - c->name));
+
+		esc(b, cls);
+		free(cls);
+	} else {
+		put_plan_class(b, r->run.plan);
+	}
 	hvt_buf_addf(b, "\" name=\"");
-	esc(b, c->name);
+	esc(b, dot ? dot + 1 : c->name);
 	hvt_buf_addf(b, "\" time=\"");
 	put_time(b, c->duration);
 	hvt_buf_addf(b, "\">\n");
 
-	if (c->nmetrics || c->nparams || c->flaky || c->xfail) {
-		hvt_buf_addf(b, "      <properties>\n");
-		for (size_t i = 0; i < c->nparams; i++) {
-			char *n = hvt_asprintf("param.%s", c->params[i].key);
+	hvt_buf_addf(b, "      <properties>\n");
+	prop(b, "        ", "case", c->name);
+	{
+		char idx[32];
 
-			prop(b, "        ", n, c->params[i].value);
-			free(n);
-		}
-		for (size_t i = 0; i < c->nmetrics; i++) {
-			char *n = hvt_asprintf("metric.%s", c->metrics[i].name);
-			char *v = hvt_asprintf("%.17g%s%s", c->metrics[i].value,
-					       *c->metrics[i].unit ? " " : "", c->metrics[i].unit);
-
-			prop(b, "        ", n, v);
-			free(n);
-			free(v);
-		}
-		if (c->flaky)
-			prop(b, "        ", "flaky", "true");
-		prop(b, "        ", "xfail", c->xfail);
-		hvt_buf_addf(b, "      </properties>\n");
+		hvt_snprintf(idx, sizeof(idx), "%ld", c->index);
+		prop(b, "        ", "index", idx);
+		hvt_snprintf(idx, sizeof(idx), "%d", c->attempt);
+		prop(b, "        ", "attempt", idx);
 	}
+	prop(b, "        ", "type", c->type);
+	prop(b, "        ", "outcome", hvt_outcome_name(o));
+	for (size_t i = 0; i < c->nparams; i++) {
+		char *n = hvt_asprintf("param.%s", c->params[i].key);
 
-	for (size_t i = 0; i < c->nchecks; i++)
-		nfailed += c->checks[i].status == HVT_FAIL;
+		prop(b, "        ", n, c->params[i].value);
+		free(n);
+	}
+	for (size_t i = 0; i < c->nmetrics; i++) {
+		char *n = hvt_asprintf("metric.%s", c->metrics[i].name);
+		char *v = hvt_asprintf("%.17g%s%s", c->metrics[i].value,
+				       *c->metrics[i].unit ? " " : "", c->metrics[i].unit);
+
+		prop(b, "        ", n, v);
+		free(n);
+		free(v);
+	}
+	if (c->flaky)
+		prop(b, "        ", "flaky", "true");
+	prop(b, "        ", "xfail", c->xfail);
+	hvt_buf_addf(b, "      </properties>\n");
+
 	switch (o) {
-	case HVT_FAIL: {
-		char *msg = hvt_asprintf("%zu of %zu checks failed", nfailed, c->nchecks);
-
+	case HVT_FAIL:
+		/* the first failed check is the message; the body has all of them */
 		hvt_buf_addf(b, "      <failure type=\"fail\" message=\"");
-		esc(b, msg);
-		free(msg);
-		hvt_buf_addf(b, "\">");
-		for (size_t i = 0; i < c->nchecks; i++) {
-			if (c->checks[i].status != HVT_FAIL)
-				continue;
-			esc(b, c->checks[i].name);
+		if (k) {
+			esc(b, k->name);
 			hvt_buf_addf(b, ": ");
-			esc(b, c->checks[i].message);
-			hvt_buf_addf(b, "\n");
+			esc(b, k->message);
+		} else {
+			esc(b, c->reason ? c->reason : "failed");
 		}
+		hvt_buf_addf(b, "\">");
+		put_checks(b, c);
 		hvt_buf_addf(b, "</failure>\n");
 		break;
-	}
 	case HVT_ERROR:
 	case HVT_TIMEOUT:
 		hvt_buf_addf(b, "      <error type=\"%s\" message=\"", hvt_outcome_name(o));
 		esc(b, c->reason ? c->reason : "no verdict: the case recorded no check");
 		hvt_buf_addf(b, "\">");
-		esc(b, c->reason ? c->reason : "");
+		if (c->reason) {
+			esc(b, c->reason);
+			hvt_buf_addf(b, "\n");
+		}
+		put_checks(b, c);
 		hvt_buf_addf(b, "</error>\n");
 		break;
 	case HVT_SKIP:
@@ -118,12 +211,19 @@ static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 		esc(b, c->xfail);
 		hvt_buf_addf(b, "\">passed, but expected to fail: ");
 		esc(b, c->xfail);
-		hvt_buf_addf(b, "\nremove its xfail key if the bug is fixed</failure>\n");
+		hvt_buf_addf(b, "\nremove its xfail key if the bug is fixed\n");
+		put_checks(b, c);
+		hvt_buf_addf(b, "</failure>\n");
 		break;
 	case HVT_PASS:
 		break;
 	}
 
+	/*
+	 * Where the forensics are: the work directory, and each file collected
+	 * from it as [[ATTACHMENT|path]], the line Jenkins' attachments plugin
+	 * and GitLab turn into a link.
+	 */
 	hvt_buf_addf(b, "      <system-out>");
 	hvt_buf_addf(b, "outcome: %s, attempt %d\n", hvt_outcome_name(o), c->attempt);
 	if (c->xfail) {
@@ -131,26 +231,19 @@ static void junit_add(struct hvt_report *r, const struct hvt_case *c)
 		esc(b, c->xfail);
 		hvt_buf_addf(b, "\n");
 	}
-	for (size_t i = 0; i < c->nchecks; i++) {
-		hvt_buf_addf(b, "[%s] ", hvt_outcome_name(c->checks[i].status));
-		esc(b, c->checks[i].name);
-		if (c->checks[i].message && *c->checks[i].message) {
-			hvt_buf_addf(b, ": ");
-			esc(b, c->checks[i].message);
-		}
-		hvt_buf_addf(b, "\n");
-	}
+	put_checks(b, c);
 	if (c->workdir) {
 		hvt_buf_addf(b, "work directory: ");
 		esc(b, c->workdir);
 		hvt_buf_addf(b, "\n");
 	}
 	for (size_t i = 0; i < c->nartifacts; i++) {
-		hvt_buf_addf(b, "artifact ");
-		esc(b, c->artifacts[i].name);
-		hvt_buf_addf(b, ": ");
-		esc(b, c->artifacts[i].path);
-		hvt_buf_addf(b, "\n");
+		char *path = artifact_path(c, &c->artifacts[i]);
+
+		hvt_buf_addf(b, "[[ATTACHMENT|");
+		esc(b, path);
+		hvt_buf_addf(b, "]]\n");
+		free(path);
 	}
 	hvt_buf_addf(b, "</system-out>\n    </testcase>\n");
 }

@@ -16,6 +16,7 @@ struct report_ops {
 
 struct hvt_report {
 	const struct report_ops *ops;
+	struct hvt_report_opts opts;
 	FILE *out;
 	bool begun, ended;
 	long ncases;		/* announced, -1 unknown */
@@ -32,6 +33,13 @@ extern const struct report_ops report_tap_ops;
 extern const struct report_ops report_junit_ops;
 extern const struct report_ops report_json_ops;
 extern const struct report_ops report_html_ops;
+
+/*
+ * Length of the valid UTF-8 sequence at s (1 for ASCII, including control
+ * characters), or 0 when it is not one XML may carry: malformed, overlong,
+ * beyond Unicode, a surrogate, U+FFFE or U+FFFF.
+ */
+size_t report_utf8_len(const unsigned char *s);
 
 /* Wall clock seconds -> "2026-11-22T03:10:00Z" (UTC) into buf (>= 32 bytes). */
 void report_iso_time(char *buf, size_t len, double t);

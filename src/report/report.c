@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Report writers: format dispatch, the run's record, and the XML escaping
- * the JUnit and HTML writers need.
+ * Report writers: format dispatch, the run's record, stored runs written
+ * whole, and the XML escaping the JUnit and HTML writers need.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report-int.h"
 
@@ -29,7 +32,19 @@ int hvt_report_format_parse(const char *name, enum hvt_report_format *out)
 	return -EINVAL;
 }
 
-struct hvt_report *hvt_report_new(enum hvt_report_format fmt, FILE *out)
+int hvt_report_tap_version_parse(const char *s, int *version)
+{
+	if (!strcmp(s, "13"))
+		*version = 13;
+	else if (!strcmp(s, "14"))
+		*version = 14;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+struct hvt_report *hvt_report_new(enum hvt_report_format fmt, FILE *out,
+				  const struct hvt_report_opts *o)
 {
 	struct hvt_report *r = hvt_zalloc(sizeof(*r));
 
@@ -49,6 +64,10 @@ struct hvt_report *hvt_report_new(enum hvt_report_format fmt, FILE *out)
 	default:
 		HVT_BUG("report format %d", (int)fmt);
 	}
+	if (o)
+		r->opts = *o;
+	if (!r->opts.tap_version)
+		r->opts.tap_version = HVT_TAP_VERSION_DEFAULT;
 	r->out = out;
 	r->ncases = -1;
 	return r;
@@ -64,6 +83,9 @@ int hvt_report_begin(struct hvt_report *r, const struct hvt_run_info *run, long 
 {
 	if (r->begun)
 		return hvt_err_set(err, -EINVAL, "report already begun");
+	if (r->opts.tap_version != 13 && r->opts.tap_version != 14)
+		return hvt_err_set(err, -EINVAL, "TAP version %d: hvtest writes 13 or 14",
+				   r->opts.tap_version);
 	r->begun = true;
 	r->ncases = ncases;
 	if (run) {
@@ -119,10 +141,11 @@ void hvt_report_free(struct hvt_report *r)
 	free(r);
 }
 
-int hvt_report_write(enum hvt_report_format fmt, FILE *out, const struct hvt_run_info *run,
-		     struct hvt_case *const *cases, size_t n, struct hvt_err *err)
+int hvt_report_write(enum hvt_report_format fmt, const struct hvt_report_opts *o, FILE *out,
+		     const struct hvt_run_info *run, struct hvt_case *const *cases, size_t n,
+		     struct hvt_err *err)
 {
-	struct hvt_report *r = hvt_report_new(fmt, out);
+	struct hvt_report *r = hvt_report_new(fmt, out, o);
 	int ret = hvt_report_begin(r, run, (long)n, err);
 
 	for (size_t i = 0; !ret && i < n; i++)
@@ -130,6 +153,64 @@ int hvt_report_write(enum hvt_report_format fmt, FILE *out, const struct hvt_run
 	if (!ret)
 		ret = hvt_report_end(r, err);
 	hvt_report_free(r);
+	return ret;
+}
+
+int hvt_report_run(struct hvt_store *s, int64_t run_id, enum hvt_report_format fmt,
+		   const struct hvt_report_opts *o, FILE *out, struct hvt_err *err)
+{
+	struct hvt_run_info ri;
+	struct hvt_case **cases = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = hvt_store_run_get(s, run_id, &ri, err);
+	if (ret)
+		return ret;
+	ret = hvt_store_run_cases(s, run_id, false, &cases, &n, err);
+	if (!ret)
+		ret = hvt_report_write(fmt, o, out, &ri, cases, n, err);
+	hvt_store_cases_free(cases, n);
+	hvt_run_info_release(&ri);
+	return ret;
+}
+
+int hvt_report_run_file(struct hvt_store *s, int64_t run_id, enum hvt_report_format fmt,
+			const struct hvt_report_opts *o, const char *path, struct hvt_err *err)
+{
+	struct stat st;
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd, ret;
+
+	/* a device or a pipe (/dev/stdout) is written in place, never replaced */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	} else {
+		tmp = hvt_asprintf("%s.%d.tmp", path, (int)getpid());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	}
+	if (fd < 0) {
+		ret = hvt_err_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return ret;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = hvt_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	ret = hvt_report_run(s, run_id, fmt, o, f, err);
+	if (fclose(f) && !ret)
+		ret = hvt_err_set(err, -errno, "writing %s: %s", path, strerror(errno));
+	if (!ret && tmp && rename(tmp, path))
+		ret = hvt_err_set(err, -errno, "renaming %s to %s: %s", tmp, path,
+				  strerror(errno));
+out:
+	if (ret && tmp)
+		unlink(tmp);
+	free(tmp);
 	return ret;
 }
 
@@ -142,8 +223,7 @@ void report_iso_time(char *buf, size_t len, double t)
 		hvt_snprintf(buf, len, "1970-01-01T00:00:00Z");
 }
 
-/* Length of the valid UTF-8 sequence at s that XML may carry, or 0. */
-static size_t utf8_ok(const unsigned char *s)
+size_t report_utf8_len(const unsigned char *s)
 {
 	uint32_t cp;
 	size_t n;
@@ -207,7 +287,7 @@ void hvt_report_xml_escape(struct hvt_buf *b, const char *s)
 				hvt_buf_addf(b, "\xef\xbf\xbd"); /* U+FFFD */
 				break;
 			}
-			n = utf8_ok(p);
+			n = report_utf8_len(p);
 			if (!n) {
 				hvt_buf_addf(b, "\xef\xbf\xbd");
 				break;

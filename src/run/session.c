@@ -21,9 +21,6 @@ struct session {
 	struct hvt_session_result *r;
 	struct hvt_store *store;
 	struct hvt_report *tap;		/* streamed as cases finish */
-	struct hvt_case **finals;	/* kept for JUnit and JSON */
-	size_t nfinals;
-	bool keep_finals;
 	size_t store_errors;
 };
 
@@ -120,71 +117,44 @@ static void on_done(struct hvt_case *c, bool final, void *opaque)
 		return;
 	if (s->tap && hvt_report_case(s->tap, c, &err))
 		problem(s, "TAP: %s", err.msg);
-	if (s->keep_finals) {
-		s->finals = hvt_realloc(s->finals, sizeof(*s->finals) * (s->nfinals + 1));
-		s->finals[s->nfinals++] = hvt_case_copy(c);
-	}
 }
 
-/* A report of the final records into f, or into the file path when f is NULL. */
+/*
+ * A report of the whole run from the store, as "hvtest results export"
+ * writes it later: the file path, or f when it is given.
+ */
 static int write_report(struct session *s, enum hvt_report_format fmt, const char *what,
-			const char *path, FILE *f, const struct hvt_run_info *ri)
+			const char *path, FILE *f)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	FILE *out = f ? f : fopen(path, "w");
 	int ret;
 
-	if (!out) {
-		ret = -errno;
-		problem(s, "cannot write %s: %s", path, strerror(errno));
-		return ret;
-	}
-	ret = hvt_report_write(fmt, out, ri, s->finals, s->nfinals, &err);
+	if (f)
+		ret = hvt_report_run(s->store, s->r->run_id, fmt, &s->o->report, f, &err);
+	else
+		ret = hvt_report_run_file(s->store, s->r->run_id, fmt, &s->o->report, path, &err);
 	if (ret)
-		problem(s, "%s: %s", path ? path : what, err.msg);
-	if (!f && fclose(out) && !ret) {
-		problem(s, "cannot write %s: %s", path, strerror(errno));
-		ret = -EIO;
-	}
+		problem(s, "%s: %s", what, err.msg);
 	return ret;
 }
 
 /*
- * RESULTS/run-N/report.html, from the store rather than from this
- * session's cases, so that the page of a resumed run shows all of them.
- * Its path, or NULL (and a problem) when it could not be written.
+ * RESULTS/run-N/report.html, from the store, so that the page of a resumed
+ * run shows all of its cases. Its path, or NULL (and a problem) when it
+ * could not be written.
  */
 static char *write_page(struct session *s)
 {
 	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_run_info ri;
-	struct hvt_case **cases = NULL;
-	const char *workroot = s->r->workroot;
-	char *path = hvt_asprintf("%s/report.html", workroot);
-	size_t n = 0;
-	FILE *f = NULL;
-	int ret;
+	char *path = hvt_asprintf("%s/report.html", s->r->workroot);
 
-	ret = hvt_store_run_get(s->store, s->r->run_id, &ri, &err);
-	if (ret)
-		goto fail;
-	ret = hvt_store_run_cases(s->store, s->r->run_id, false, &cases, &n, &err);
-	if (!ret)
-		ret = hvt_mkdir_p(workroot, 0755, &err);
-	if (!ret && !(f = fopen(path, "w")))
-		ret = hvt_err_set(&err, -errno, "%s: %s", path, strerror(errno));
-	if (!ret)
-		ret = hvt_report_write(HVT_REPORT_HTML, f, &ri, cases, n, &err);
-	if (f && fclose(f) && !ret)
-		ret = hvt_err_set(&err, -EIO, "%s: %s", path, strerror(errno));
-	hvt_store_cases_free(cases, n);
-	hvt_run_info_release(&ri);
-	if (!ret)
-		return path;
-fail:
-	problem(s, "report page: %s", err.msg);
-	free(path);
-	return NULL;
+	if (hvt_mkdir_p(s->r->workroot, 0755, &err) ||
+	    hvt_report_run_file(s->store, s->r->run_id, HVT_REPORT_HTML, NULL, path, &err)) {
+		problem(s, "report page: %s", err.msg);
+		free(path);
+		return NULL;
+	}
+	return path;
 }
 
 /* What a new run's record says of this machine; buffers are the caller's. */
@@ -217,6 +187,7 @@ int hvt_session_run(const struct hvt_session_opts *o, struct hvt_session_result 
 	struct host host;
 	size_t ncases = 0;
 	const struct hvt_runner_summary *sum = &r->sum;
+	bool reports_failed = false;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -261,9 +232,8 @@ int hvt_session_run(const struct hvt_session_opts *o, struct hvt_session_result 
 		problem(&s, "warning: run %lld was of plan %s, not %s", (long long)r->run_id,
 			stored.plan ? stored.plan : "?", o->plan);
 	r->workroot = hvt_asprintf("%s/run-%lld", results, (long long)r->run_id);
-	s.keep_finals = o->json || o->junit;
 	if (o->tap) {
-		s.tap = hvt_report_new(HVT_REPORT_TAP, o->tap);
+		s.tap = hvt_report_new(HVT_REPORT_TAP, o->tap, &o->report);
 		ret = hvt_report_begin(s.tap, rip, (long)ncases, err);
 		if (ret) {
 			hvt_err_prefix(err, "TAP");
@@ -285,18 +255,29 @@ int hvt_session_run(const struct hvt_session_opts *o, struct hvt_session_result 
 	for (int oc = 0; oc < HVT_OUTCOME_COUNT; oc++)
 		if (hvt_outcome_bad((enum hvt_outcome)oc) && sum->outcome[oc])
 			r->exit_status = 1;
-	if (o->junit && write_report(&s, HVT_REPORT_JUNIT, "JUnit", o->junit, NULL, rip))
-		r->exit_status = 1;
-	if (o->json && write_report(&s, HVT_REPORT_JSON, "JSON", NULL, o->json, rip))
-		r->exit_status = 1;
+	/*
+	 * The end is recorded first, so that the JUnit and JSON reports are
+	 * those of the finished run (with all the cases of a resumed one), as
+	 * "hvtest results export" writes them; a report that cannot be
+	 * written makes the run fail, and that is recorded again.
+	 */
 	if (hvt_store_run_end(s.store, r->run_id, r->exit_status, err))
 		problem(&s, "%s", err->msg);
 	hvt_err_clear(err);
+	if (o->junit && write_report(&s, HVT_REPORT_JUNIT, o->junit, o->junit, NULL))
+		reports_failed = true;
+	if (o->json && write_report(&s, HVT_REPORT_JSON, "JSON", NULL, o->json))
+		reports_failed = true;
+	if (reports_failed) {
+		if (!r->exit_status && hvt_store_run_end(s.store, r->run_id, 1, err))
+			problem(&s, "%s", err->msg);
+		hvt_err_clear(err);
+		r->exit_status = 1;
+	}
 	if (!o->no_page)
 		r->page = write_page(&s);
 out:
 	hvt_store_cases_free(cases, ncases);
-	hvt_store_cases_free(s.finals, s.nfinals);
 	hvt_report_free(s.tap);
 	hvt_store_done_release(&done);
 	hvt_run_info_release(&stored);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "case.h"
+#include "report.h"
 #include "runner.h"
 #include "store.h"
 
@@ -34,11 +35,17 @@ struct hvt_session_opts {
 	 * session sets workroot (RESULTS/run-N), on_done and opaque itself.
 	 */
 	struct hvt_runner_opts runner;
-	/* reports (all optional) */
-	FILE *tap;			/* TAP 14, streamed as cases finish */
-	FILE *json;			/* the JSON document, at the end */
-	const char *junit;		/* JUnit XML into this file, at the end */
+	/*
+	 * Reports (all optional). TAP is streamed as cases finish (those of
+	 * this session); JUnit, JSON and the page are written at the end from
+	 * the store, with every case of the run (a resumed run's too), as
+	 * hvt_report_run() writes them later.
+	 */
+	FILE *tap;			/* TAP, streamed */
+	FILE *json;			/* the JSON document */
+	const char *junit;		/* JUnit XML into this file (replaced whole) */
 	bool no_page;			/* no RESULTS/run-N/report.html */
+	struct hvt_report_opts report;	/* the TAP version */
 	/*
 	 * Callbacks, all optional, all called in the calling thread.
 	 *

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Report writers: TAP 14 line by line, JUnit XML counts and escaping
- * (parsed by python3's xml.etree when there is one), the JSON document,
- * the HTML page; expected failures and unexpected passes in each.
+ * Report writers: TAP line by line, JUnit XML counts and escaping (parsed
+ * by python3's xml.etree when there is one), the JSON document, the HTML
+ * page; expected failures and unexpected passes in each. Then the real
+ * consumers on what the writers make of awkward records: prove and
+ * Test::Harness's parser (TAP 13), node's tap-parser (TAP 14), xmllint
+ * with tests/data/junit.xsd and junitparser (JUnit), python's json; and a
+ * stored run written whole, as "hvtest results export" does.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hvt-config.h"
+#include "proc.h"
 #include "report.h"
 
 /* Five cases, one per outcome, with awkward names. */
@@ -102,7 +109,7 @@ static char *render_of(enum hvt_report_format fmt, long ncases,
 	ri.host.hostname = "box<1>";
 	ri.host.qemu_version = "7.2.0";
 	v = make(&n);
-	r = hvt_report_new(fmt, f);
+	r = hvt_report_new(fmt, f, NULL);
 	assert_int_equal(hvt_report_begin(r, &ri, ncases, &err), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(hvt_report_case(r, v[i], &err), 0);
@@ -151,7 +158,7 @@ static void check_tap(char *out, bool plan_first)
 	size_t n = split_lines(out, lines, HVT_ARRAY_SIZE(lines)), i;
 	long expect = 1;
 
-	assert_string_equal(lines[0], "TAP version 14");
+	assert_string_equal(lines[0], "TAP version 13");
 	if (plan_first)
 		assert_string_equal(lines[1], "1..5");
 	/* every top-level test point, numbered 1..N in order, each with a YAML block */
@@ -181,7 +188,9 @@ static void check_tap(char *out, bool plan_first)
 	assert_string_equal(lines[i + 2], "    ok 1 - boots");
 	i = find_line(lines, n, i, "ok 1 - a.pass");
 	assert_string_equal(lines[i + 2], "  outcome: pass");
-	find_line(lines, n, i, "    - { name: \"boot_ms\", value: 800, unit: \"ms\" }");
+	i = find_line(lines, n, i, "    - name: \"boot_ms\"");
+	assert_string_equal(lines[i + 1], "      value: 800");
+	assert_string_equal(lines[i + 2], "      unit: \"ms\"");
 	find_line(lines, n, i, "  workdir: \"/tmp/w/a\"");
 
 	i = find_line(lines, n, i, "    1..3");
@@ -193,17 +202,21 @@ static void check_tap(char *out, bool plan_first)
 	assert_string_equal(lines[i + 7], "    ok 3 - hotplug # SKIP no slot # none");
 	/* '#' and '\' in a description are escaped */
 	i = find_line(lines, n, i, "not ok 2 - b.fail\\#1 \\\\x");
-	assert_string_equal(lines[i + 2], "  outcome: fail");
-	find_line(lines, n, i, "    - \"echo\"");
+	/* the first failed check is the message; every failed one follows */
+	assert_string_equal(lines[i + 2], "  message: \"echo: got 'hellp'\"");
+	assert_string_equal(lines[i + 3], "  outcome: fail");
+	i = find_line(lines, n, i, "    - name: \"echo\"");
+	assert_string_equal(lines[i + 1], "      message: \"got 'hellp'\"");
 
 	i = find_line(lines, n, i, "ok 3 - c.skip # SKIP no /dev/kvm");
 	i = find_line(lines, n, i, "not ok 4 - d.timeout");
-	assert_string_equal(lines[i + 2], "  outcome: timeout");
-	assert_string_equal(lines[i + 3], "  reason: \"no result after 30 s\"");
-	/* control characters never reach the stream raw */
-	i = find_line(lines, n, i, "not ok 5 - e.<&>\"'  [31m\xff-name");
-	assert_string_equal(lines[i + 2], "  outcome: error");
-	assert_non_null(strstr(lines[i + 3], "\\u0002"));
+	assert_string_equal(lines[i + 2], "  message: \"no result after 30 s\"");
+	assert_string_equal(lines[i + 3], "  outcome: timeout");
+	assert_string_equal(lines[i + 4], "  reason: \"no result after 30 s\"");
+	/* control characters never reach the stream raw, nor invalid UTF-8 */
+	i = find_line(lines, n, i, "not ok 5 - e.<&>\"'  [31m\xef\xbf\xbd-name");
+	assert_string_equal(lines[i + 2], "  message: \"QEMU died: <signal 9> & \\\"gone\\\"\\x02\"");
+	assert_string_equal(lines[i + 3], "  outcome: error");
 	find_line(lines, n, i, "# pass 1, fail 1, error 1, skip 1, timeout 1, xfail 0, xpass 0");
 }
 
@@ -249,14 +262,18 @@ static void test_junit(void **state)
 	assert_non_null(strstr(out, "<testsuite name=\"suites/smoke.cfg\" tests=\"5\" "
 				    "failures=\"1\" errors=\"2\" skipped=\"1\" time=\"33.500\""));
 	assert_non_null(strstr(out, " hostname=\"box&lt;1&gt;\""));
-	assert_non_null(strstr(out, "<testcase classname=\"exec\" name=\"a.pass\" time=\"2.500\">"));
+	/* classname and name from the case's name, split at its last '.' */
+	assert_non_null(strstr(out, "<testcase classname=\"a\" name=\"pass\" time=\"2.500\">"));
+	assert_non_null(strstr(out, "<property name=\"case\" value=\"a.pass\"/>"));
 	assert_non_null(strstr(out, "<property name=\"metric.boot_ms\" value=\"800 ms\"/>"));
-	assert_non_null(strstr(out, "<failure type=\"fail\" message=\"1 of 3 checks failed\">"
-				    "echo: got &apos;hellp&apos;\n</failure>"));
+	/* the first failed check is the message, every check is in the body */
+	assert_non_null(strstr(out, "<failure type=\"fail\" message=\"echo: got &apos;hellp&apos;\">"
+				    "[pass] boots\n[fail] echo: got &apos;hellp&apos;\n"
+				    "[skip] hotplug: no slot # none\n</failure>"));
 	assert_non_null(strstr(out, "<skipped message=\"no /dev/kvm\"/>"));
 	assert_non_null(strstr(out, "<error type=\"timeout\" message=\"no result after 30 s\">"));
-	assert_non_null(strstr(out, "name=\"e.&lt;&amp;&gt;&quot;&apos;\xef\xbf\xbd\xef\xbf\xbd"
-				    "[31m\xef\xbf\xbd-name\""));
+	assert_non_null(strstr(out, "classname=\"e\" name=\"&lt;&amp;&gt;&quot;&apos;"
+				    "\xef\xbf\xbd\xef\xbf\xbd[31m\xef\xbf\xbd-name\""));
 	assert_non_null(strstr(out, "<error type=\"error\" message=\"QEMU died: &lt;signal 9&gt; "
 				    "&amp; &quot;gone&quot;\xef\xbf\xbd\">"));
 	assert_non_null(strstr(out, "work directory: /tmp/w/a\n"));
@@ -274,8 +291,9 @@ static const char junit_check_py[] =
 	"assert (a['tests'], a['failures'], a['errors'], a['skipped']) == ('5', '1', '2', '1'), a\n"
 	"cases = s.findall('testcase')\n"
 	"assert len(cases) == 5\n"
-	"assert cases[1].attrib['name'] == 'b.fail#1 \\\\x', cases[1].attrib\n"
-	"assert cases[4].attrib['name'] == 'e.<&>\"\\'\\ufffd\\ufffd[31m\\ufffd-name', "
+	"assert cases[1].attrib['classname'] == 'b', cases[1].attrib\n"
+	"assert cases[1].attrib['name'] == 'fail#1 \\\\x', cases[1].attrib\n"
+	"assert cases[4].attrib['name'] == '<&>\"\\'\\ufffd\\ufffd[31m\\ufffd-name', "
 	"cases[4].attrib['name']\n"
 	"assert cases[1].find('failure') is not None\n"
 	"assert cases[2].find('skipped').attrib['message'] == 'no /dev/kvm'\n"
@@ -420,7 +438,7 @@ static void test_html_series(void **state)
 	hvt_case_metric(c, "odd", NAN, "");
 	hvt_case_metric(c, "odd", NAN, "");
 	hvt_case_check(c, "ok", true, NULL);
-	assert_int_equal(hvt_report_write(HVT_REPORT_HTML, f, NULL, &c, 1, &err), 0);
+	assert_int_equal(hvt_report_write(HVT_REPORT_HTML, NULL, f, NULL, &c, 1, &err), 0);
 	fclose(f);
 
 	/* it passed: no list of failures */
@@ -479,14 +497,16 @@ static void test_expected_failures(void **state)
 	out = render_of(HVT_REPORT_TAP, 3, make_xcases);
 	n = split_lines(out, lines, HVT_ARRAY_SIZE(lines));
 	i = find_line(lines, n, 0, "not ok 1 - f.known # TODO bug 42: <lost> irq");
-	assert_string_equal(lines[i + 2], "  outcome: xfail");
-	assert_string_equal(lines[i + 3], "  xfail: \"bug 42: <lost> irq\"");
-	find_line(lines, n, i, "    - \"irq\"");
+	assert_string_equal(lines[i + 2], "  message: \"irq: 0 of 1 interrupts\"");
+	assert_string_equal(lines[i + 3], "  outcome: xfail");
+	assert_string_equal(lines[i + 4], "  xfail: \"bug 42: <lost> irq\"");
+	find_line(lines, n, i, "    - name: \"irq\"");
 	i = find_line(lines, n, i, "not ok 2 - f.fixed");
-	assert_string_equal(lines[i + 2], "  outcome: xpass");
-	assert_string_equal(lines[i + 3], "  xfail: \"bug 7\"");
+	assert_string_equal(lines[i + 2], "  message: \"passed, but expected to fail: bug 7\"");
+	assert_string_equal(lines[i + 3], "  outcome: xpass");
+	assert_string_equal(lines[i + 4], "  xfail: \"bug 7\"");
 	i = find_line(lines, n, i, "not ok 3 - f.broken");
-	assert_string_equal(lines[i + 2], "  outcome: error");
+	assert_string_equal(lines[i + 3], "  outcome: error");
 	find_line(lines, n, i, "# pass 0, fail 0, error 1, skip 0, timeout 0, xfail 1, xpass 1");
 	free(out);
 
@@ -534,18 +554,707 @@ static void test_empty_reports(void **state)
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
-	struct hvt_report *r = hvt_report_new(HVT_REPORT_TAP, f);
+	struct hvt_report *r = hvt_report_new(HVT_REPORT_TAP, f, NULL);
 
 	assert_int_equal(hvt_report_begin(r, NULL, -1, &err), 0);
 	assert_int_equal(hvt_report_end(r, &err), 0);
 	hvt_report_free(r);
 	fclose(f);
-	assert_string_equal(out, "TAP version 14\n1..0\n"
+	assert_string_equal(out, "TAP version 13\n1..0 # SKIP no cases selected\n"
 				 "# pass 0, fail 0, error 0, skip 0, timeout 0, xfail 0, xpass 0\n");
 	free(out);
 	assert_int_equal(hvt_report_format_parse("junit", &fmt), 0);
 	assert_int_equal(fmt, HVT_REPORT_JUNIT);
 	assert_int_equal(hvt_report_format_parse("xml", &fmt), -EINVAL);
+}
+
+/* ---- the consumers ---- */
+
+/*
+ * Records with every awkward thing a name or a message can hold: XML and
+ * TAP syntax, newlines that could forge a test line, tabs, invalid UTF-8
+ * and other Unicode, parentheses with dots. The first *npass of them pass
+ * a run (pass, skip, xfail, pass); the others fail it.
+ */
+static struct hvt_case **make_special(size_t *n, size_t *npass)
+{
+	struct hvt_case **v = hvt_zalloc(8 * sizeof(*v));
+	struct hvt_case *c;
+
+	c = v[0] = hvt_case_new("odd.<b>&amp;\"quoted\" 'single'", "a", "exec");
+	hvt_case_check(c, "ok <1> & # not ok", true, "line 1\nnot ok 2 - forged\n<t> & \\ \"q\"");
+	c->duration = 0.25;
+
+	c = v[1] = hvt_case_new("odd.new\nline\nnot ok 99 - forged", "b", "exec");
+	hvt_case_skip(c, "needs <kvm> & # SKIP\nnot ok");
+
+	c = v[2] = hvt_case_new("odd.xfail", "c", "exec");
+	hvt_case_set_xfail(c, "bug <42> & # not ok\nsecond line");
+	hvt_case_check(c, "irq", false, "0 of 1 <irq>");
+
+	c = v[3] = hvt_case_new("odd.unicode \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "d", "exec");
+	hvt_case_check(c, "fine", true, "caf\xc3\xa9");
+	hvt_case_metric(c, "nothing", NAN, "ms");
+
+	c = v[4] = hvt_case_new("odd.hash # TODO not really", "e", "exec");
+	hvt_case_check(c, "boots", true, NULL);
+	hvt_case_check(c, "first # SKIP no", false, "expected <1> & got \"2\"\nnot ok 3 - x # TODO");
+	hvt_case_check(c, "second", false, "also\tbad \\ ]]>");
+	c->duration = 1.5;
+
+	c = v[5] = hvt_case_new("odd.back\\slash", "f", "exec");
+	hvt_case_error(c, "QEMU died: <signal 9> & \"gone\"\nnot ok 5");
+
+	c = v[6] = hvt_case_new("odd.(block=x.y).z", "g", "exec");
+	hvt_case_check(c, "boots", true, NULL);
+	c->timed_out = true;
+	c->reason = hvt_strdup("timed out after 2 s");
+	c->duration = 2;
+
+	c = v[7] = hvt_case_new("odd.fixed", "h", "exec");
+	hvt_case_set_xfail(c, "bug 7");
+	hvt_case_check(c, "irq", true, "1 of 1");
+	for (size_t i = 0; i < 8; i++) {
+		v[i]->index = (long)i;
+		v[i]->workdir = hvt_asprintf("/tmp/w/%zu", i);
+		hvt_case_artifact(v[i], "console.log", "console.log");
+	}
+	*n = 8;
+	*npass = 4;
+	return v;
+}
+
+static const struct hvt_run_info special_run = {
+	.id = 3, .started = 1790000000, .plan = "suites/odd <&>.cfg", .total = 8, .exit_status = 1,
+};
+
+/* Write n records as fmt into a new temporary file; its path (free it, unlink it). */
+static char *write_tmp(enum hvt_report_format fmt, int tap_version, struct hvt_case **v,
+		       size_t n)
+{
+	struct hvt_report_opts o = { .tap_version = tap_version };
+	struct hvt_err err = HVT_ERR_INIT;
+	char *path = hvt_strdup("/tmp/hvt-report-XXXXXX");
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(hvt_report_write(fmt, &o, f, &special_run, v, n, &err), 0);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/*
+ * The program that tests a format, found where scripts/deps installs it:
+ * a missing one fails the test (a skip would pass a machine that checks
+ * nothing). Caller frees.
+ */
+static char *need_tool(const char *name, const char *package)
+{
+	char *path = name[0] == '/' ? (access(name, X_OK) ? NULL : hvt_strdup(name))
+				    : hvt_which(name);
+
+	if (!path)
+		fail_msg("%s not found: the Debian package %s is missing (sh scripts/deps "
+			 "installs it)", name, package);
+	return path;
+}
+
+/* Debian's python3, the one python3-junitparser is installed for. */
+static char *debian_python(void)
+{
+	return need_tool(access("/usr/bin/python3", X_OK) ? "python3" : "/usr/bin/python3",
+			 "python3");
+}
+
+/*
+ * Run argv (extra "NAME=value" env entries; stdin from in_path or
+ * /dev/null) within 60 s. *out gets its stdout, *errout (may be NULL)
+ * its stderr. Returns the exit code, or 128 + the signal.
+ */
+static int run_tool(const char *const *argv, const char *const *env, const char *in_path,
+		    char **out, char **errout)
+{
+	char opath[] = "/tmp/hvt-tool-out-XXXXXX", epath[] = "/tmp/hvt-tool-err-XXXXXX";
+	struct hvt_proc_opts o = { .argv = argv, .env = env, .stdin_path = in_path,
+				   .stdout_path = opath, .stderr_path = epath };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_proc_status st;
+	struct hvt_proc *p;
+	int fd;
+
+	fd = mkstemp(opath);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = mkstemp(epath);
+	assert_true(fd >= 0);
+	close(fd);
+	p = hvt_proc_spawn(&o, &err);
+	if (!p)
+		fail_msg("%s: %s", argv[0], err.msg);
+	if (hvt_proc_wait(p, 60000, &st))
+		fail_msg("%s did not finish within 60 s", argv[0]);
+	hvt_proc_free(p);
+	assert_int_equal(hvt_file_read(opath, out, NULL, &err), 0);
+	if (errout)
+		assert_int_equal(hvt_file_read(epath, errout, NULL, &err), 0);
+	unlink(opath);
+	unlink(epath);
+	return st.exited ? st.code : 128 + st.sig;
+}
+
+/* A text as a TAP line shows it: control characters as spaces. Caller frees. */
+static char *one_line(const char *s)
+{
+	char *r = hvt_strdup(s);
+
+	for (char *p = r; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	return r;
+}
+
+/* The JSON a helper printed; fails the test when it is none. */
+static struct json_object *parse_out(const char *what, const char *out)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc = hvt_json_parse(out, &err);
+
+	if (!doc)
+		fail_msg("%s printed no JSON (%s):\n%s", what, err.msg, out);
+	return doc;
+}
+
+static void assert_str_at(struct json_object *doc, const char *path, const char *want)
+{
+	const char *got = hvt_json_get_str(doc, path);
+
+	if (!got || strcmp(got, want))
+		fail_msg("%s: got \"%s\", want \"%s\"", path, got ? got : "(none)", want);
+}
+
+/* Test::Harness's parser and prove on TAP 13: n cases, the first npass passing. */
+static void check_tap13(struct hvt_case **v, size_t n, bool passing)
+{
+	char *path = write_tmp(HVT_REPORT_TAP, 0, v, n), *perl = need_tool("perl", "perl");
+	char *prove = need_tool("prove", "perl"), *script = hvt_asprintf("%s/tests/data/tap-read.pl",
+									HVT_SRCDIR);
+	char *out = NULL, *want, key[64];
+	struct json_object *doc;
+	int rc;
+
+	/* prove, as a user runs it on a saved stream */
+	rc = run_tool((const char *const[]){ prove, "-v", "-e", "cat", path, NULL }, NULL, NULL,
+		      &out, NULL);
+	if (rc != (passing ? 0 : 1) || !strstr(out, passing ? "Result: PASS" : "Result: FAIL"))
+		fail_msg("prove exited %d:\n%s", rc, out);
+	want = hvt_asprintf("Tests=%zu,", n);
+	assert_non_null(strstr(out, want));
+	free(want);
+	assert_null(strstr(out, "Parse errors"));
+	free(out);
+
+	/* its parser, test point by test point */
+	rc = run_tool((const char *const[]){ perl, script, path, NULL }, NULL, NULL, &out, NULL);
+	assert_int_equal(rc, 0);
+	doc = parse_out("tap-read.pl", out);
+	assert_int_equal(hvt_json_get_int(doc, "version", 0), 13);
+	assert_int_equal(json_object_array_length(hvt_json_get(doc, "parse_errors")), 0);
+	assert_int_equal(hvt_json_get_int(doc, "tests_planned", 0), (int64_t)n);
+	assert_int_equal(hvt_json_get_int(doc, "tests_run", 0), (int64_t)n);
+	assert_int_equal(hvt_json_get_bool(doc, "has_problems", false), !passing);
+	for (size_t i = 0; i < n; i++) {
+		enum hvt_outcome o = hvt_case_outcome(v[i]);
+		char *name = one_line(v[i]->name);
+
+		hvt_snprintf(key, sizeof(key), "tests.%zu.description", i);
+		assert_str_at(doc, key, name);
+		free(name);
+		hvt_snprintf(key, sizeof(key), "tests.%zu.ok", i);
+		assert_int_equal(hvt_json_get_bool(doc, key, false), !hvt_outcome_bad(o));
+		hvt_snprintf(key, sizeof(key), "tests.%zu.directive", i);
+		assert_str_at(doc, key, o == HVT_SKIP ? "SKIP" : o == HVT_XFAIL ? "TODO" : "");
+		hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.outcome", i);
+		assert_str_at(doc, key, hvt_outcome_name(o));
+		/* where the forensics are, and what went wrong, newlines and all */
+		hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.workdir", i);
+		assert_str_at(doc, key, v[i]->workdir);
+		hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.artifacts.0.path", i);
+		assert_str_at(doc, key, "console.log");
+		if (o == HVT_SKIP || o == HVT_ERROR || o == HVT_TIMEOUT) {
+			hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.message", i);
+			assert_str_at(doc, key, v[i]->reason);
+		}
+		if (o == HVT_SKIP) {
+			char *why = one_line(v[i]->reason);
+
+			hvt_snprintf(key, sizeof(key), "tests.%zu.explanation", i);
+			assert_str_at(doc, key, why);
+			free(why);
+		}
+		for (size_t k = 0, nf = 0; k < v[i]->nchecks; k++) {
+			const struct hvt_check *ck = &v[i]->checks[k];
+
+			if (ck->status != HVT_FAIL)
+				continue;
+			hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.failed.%zu.name", i, nf);
+			assert_str_at(doc, key, ck->name);
+			hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.failed.%zu.message", i, nf);
+			assert_str_at(doc, key, ck->message);
+			if (!nf++) {
+				char *msg = hvt_asprintf("%s: %s", ck->name, ck->message);
+
+				hvt_snprintf(key, sizeof(key), "tests.%zu.yaml.message", i);
+				assert_str_at(doc, key, msg);
+				free(msg);
+			}
+		}
+	}
+	json_object_put(doc);
+	free(out);
+	unlink(path);
+	free(path);
+	free(script);
+	free(prove);
+	free(perl);
+}
+
+/*
+ * TAP 13 as Debian 12's prove reads it: a passing run passes (skip and
+ * expected failure included), a failing one fails with the right test
+ * points, and every name, reason and message arrives whole.
+ */
+static void test_tap13_prove(void **state)
+{
+	size_t n, npass;
+	struct hvt_case **v = make_special(&n, &npass);
+
+	check_tap13(v, npass, true);
+	check_tap13(v, n, false);
+	free_cases(v, n);
+}
+
+/* The subtest of the case at top-level test point i (0-based) in tap-parser's events. */
+static struct json_object *child_before(struct json_object *events, size_t i)
+{
+	struct json_object *child = NULL;
+	size_t asserts = 0;
+
+	for (size_t k = 0; k < json_object_array_length(events); k++) {
+		struct json_object *e = json_object_array_get_idx(events, k);
+		const char *kind = json_object_get_string(json_object_array_get_idx(e, 0));
+
+		if (!strcmp(kind, "child"))
+			child = json_object_array_get_idx(e, 1);
+		if (!strcmp(kind, "assert")) {
+			if (asserts++ == i)
+				return child;
+			child = NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Node's tap-parser (TAP 14, subtests) on the records written as TAP 14. */
+static void check_tap14(struct hvt_case **v, size_t n, bool passing)
+{
+	char *path = write_tmp(HVT_REPORT_TAP, 14, v, n);
+	char *parser = need_tool("tap-parser", "node-tap-parser");
+	char *out = NULL, key[64];
+	struct json_object *doc, *top = NULL;
+	size_t asserts = 0;
+	int rc;
+
+	rc = run_tool((const char *const[]){ parser, "-j", "0", NULL },
+		      (const char *const[]){ "NODE_PATH=/usr/share/nodejs", NULL }, path, &out,
+		      NULL);
+	if (rc != (passing ? 0 : 1))
+		fail_msg("tap-parser exited %d:\n%s", rc, out);
+	doc = parse_out("tap-parser", out);
+	assert_int_equal(hvt_json_get_int(doc, "0.1", 0), 14);
+	for (size_t k = 0; k < json_object_array_length(doc); k++) {
+		struct json_object *e = json_object_array_get_idx(doc, k);
+		const char *kind = json_object_get_string(json_object_array_get_idx(e, 0));
+		struct json_object *a = json_object_array_get_idx(e, 1);
+		struct json_object *sub;
+		enum hvt_outcome o;
+		char *name;
+
+		if (!strcmp(kind, "complete"))
+			top = a;
+		if (strcmp(kind, "assert"))
+			continue;
+		assert_true(asserts < n);
+		o = hvt_case_outcome(v[asserts]);
+		name = one_line(v[asserts]->name);
+		assert_str_at(a, "name", name);
+		free(name);
+		assert_int_equal(hvt_json_get_bool(a, "ok", true), !hvt_outcome_bad(o) &&
+								       o != HVT_XFAIL);
+		if (o == HVT_SKIP)
+			assert_non_null(hvt_json_get_str(a, "skip"));
+		if (o == HVT_XFAIL)
+			assert_non_null(hvt_json_get_str(a, "todo"));
+		assert_str_at(a, "diag.outcome", hvt_outcome_name(o));
+		assert_str_at(a, "diag.workdir", v[asserts]->workdir);
+		/* the checks as its subtest, each failed one with its message */
+		sub = child_before(doc, asserts);
+		if (v[asserts]->nchecks) {
+			size_t checks = 0;
+
+			assert_non_null(sub);
+			for (size_t j = 0; j < json_object_array_length(sub); j++) {
+				struct json_object *se = json_object_array_get_idx(sub, j);
+				struct json_object *sa = json_object_array_get_idx(se, 1);
+				const struct hvt_check *ck;
+
+				if (strcmp(json_object_get_string(json_object_array_get_idx(se, 0)),
+					   "assert"))
+					continue;
+				ck = &v[asserts]->checks[checks++];
+				name = one_line(ck->name);
+				assert_str_at(sa, "name", name);
+				free(name);
+				assert_int_equal(hvt_json_get_bool(sa, "ok", false),
+						 ck->status != HVT_FAIL);
+				if (ck->status == HVT_FAIL)
+					assert_str_at(sa, "diag.message", ck->message);
+			}
+			assert_int_equal(checks, v[asserts]->nchecks);
+		}
+		asserts++;
+	}
+	assert_int_equal(asserts, n);
+	assert_non_null(top);
+	hvt_snprintf(key, sizeof(key), "%zu", n);
+	assert_int_equal(hvt_json_get_int(top, "count", 0), (int64_t)n);
+	assert_int_equal(hvt_json_get_bool(top, "ok", !passing), passing);
+	json_object_put(doc);
+	free(out);
+	unlink(path);
+	free(path);
+	free(parser);
+}
+
+static void test_tap14_tap_parser(void **state)
+{
+	size_t n, npass;
+	struct hvt_case **v = make_special(&n, &npass);
+
+	check_tap14(v, npass, true);
+	check_tap14(v, n, false);
+	free_cases(v, n);
+}
+
+/* xmllint against the schema in the tree: 0 when the file conforms. */
+static int schema_check(const char *path, char **out)
+{
+	char *xmllint = need_tool("xmllint", "libxml2-utils");
+	char *xsd = hvt_asprintf("%s/tests/data/junit.xsd", HVT_SRCDIR);
+	int rc = run_tool((const char *const[]){ xmllint, "--noout", "--schema", xsd, path, NULL },
+			  NULL, NULL, out, out ? NULL : NULL);
+
+	free(xsd);
+	free(xmllint);
+	return rc;
+}
+
+/*
+ * JUnit: valid against tests/data/junit.xsd (and a file that breaks its
+ * conventions is not), read by junitparser with every name and message as
+ * recorded, counts that add up, and the forensics in system-out.
+ */
+static void test_junit_consumers(void **state)
+{
+	size_t n, npass;
+	struct hvt_case **v = make_special(&n, &npass);
+	char *path = write_tmp(HVT_REPORT_JUNIT, 0, v, n), *py = debian_python();
+	char *script = hvt_asprintf("%s/tests/data/junit-read.py", HVT_SRCDIR);
+	char *out = NULL, *xml = NULL, *bad, key[96];
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc, *suite;
+	int rc;
+
+	rc = schema_check(path, &out);
+	if (rc)
+		fail_msg("xmllint: the JUnit file breaks tests/data/junit.xsd:\n%s", out);
+	free(out);
+	/* the check can fail: a test case without its classname */
+	assert_int_equal(hvt_file_read(path, &xml, NULL, &err), 0);
+	bad = strstr(xml, "<testcase classname=");
+	assert_non_null(bad);
+	memcpy(bad + 10, "     xname=", 11);
+	assert_int_equal(hvt_file_write(path, xml, strlen(xml), &err), 0);
+	assert_int_not_equal(schema_check(path, &out), 0);
+	free(out);
+	free(xml);
+	unlink(path);
+	free(path);
+
+	path = write_tmp(HVT_REPORT_JUNIT, 0, v, n);
+	rc = run_tool((const char *const[]){ py, script, path, NULL }, NULL, NULL, &out, NULL);
+	if (rc)
+		fail_msg("junitparser could not read it (exit %d):\n%s", rc, out);
+	doc = parse_out("junit-read.py", out);
+	suite = hvt_json_get(doc, "suites.0");
+	assert_non_null(suite);
+	assert_str_at(suite, "name", "suites/odd <&>.cfg");
+	/* failures: fail + xpass; errors: error + timeout; skipped: skip + xfail */
+	assert_int_equal(hvt_json_get_int(suite, "declared.tests", 0), 8);
+	assert_int_equal(hvt_json_get_int(suite, "declared.failures", 0), 2);
+	assert_int_equal(hvt_json_get_int(suite, "declared.errors", 0), 2);
+	assert_int_equal(hvt_json_get_int(suite, "declared.skipped", 0), 2);
+	assert_true(json_object_equal(hvt_json_get(suite, "declared"),
+				      hvt_json_get(suite, "counted")));
+	for (size_t i = 0; i < n; i++) {
+		enum hvt_outcome o = hvt_case_outcome(v[i]);
+		struct json_object *c;
+		const char *cls, *nm, *sysout;
+		char *full, *attach;
+
+		hvt_snprintf(key, sizeof(key), "cases.%zu", i);
+		c = hvt_json_get(suite, key);
+		assert_non_null(c);
+		cls = hvt_json_get_str(c, "classname");
+		nm = hvt_json_get_str(c, "name");
+		/* classname and name give the case's name back */
+		full = hvt_asprintf("%s.%s", cls, nm);
+		assert_string_equal(full, v[i]->name);
+		free(full);
+		assert_str_at(c, "properties.case", v[i]->name);
+		assert_int_equal(hvt_json_get_bool(c, "passed", false), o == HVT_PASS);
+		assert_int_equal(hvt_json_get_bool(c, "skipped", false),
+				 o == HVT_SKIP || o == HVT_XFAIL);
+		switch (o) {
+		case HVT_FAIL:
+			assert_str_at(c, "result.0.kind", "failure");
+			assert_str_at(c, "result.0.message",
+				      "first # SKIP no: expected <1> & got \"2\"\nnot ok 3 - x # TODO");
+			assert_non_null(strstr(hvt_json_get_str(c, "result.0.text"),
+					       "[fail] second: also\tbad \\ ]]>\n"));
+			assert_non_null(strstr(hvt_json_get_str(c, "result.0.text"), "[pass] boots\n"));
+			break;
+		case HVT_ERROR:
+		case HVT_TIMEOUT:
+			assert_str_at(c, "result.0.kind", "error");
+			assert_str_at(c, "result.0.type", hvt_outcome_name(o));
+			assert_str_at(c, "result.0.message", v[i]->reason);
+			break;
+		case HVT_SKIP:
+			assert_str_at(c, "result.0.kind", "skipped");
+			assert_str_at(c, "result.0.message", v[i]->reason);
+			break;
+		case HVT_XFAIL:
+			assert_str_at(c, "result.0.type", "xfail");
+			assert_str_at(c, "result.0.message",
+				      "expected failure: bug <42> & # not ok\nsecond line");
+			break;
+		case HVT_XPASS:
+			assert_str_at(c, "result.0.kind", "failure");
+			assert_str_at(c, "result.0.type", "xpass");
+			break;
+		case HVT_PASS:
+			assert_int_equal(json_object_array_length(hvt_json_get(c, "result")), 0);
+			break;
+		}
+		/* where the forensics are */
+		sysout = hvt_json_get_str(c, "system_out");
+		assert_non_null(sysout);
+		attach = hvt_asprintf("work directory: %s\n[[ATTACHMENT|%s/console.log]]\n",
+				      v[i]->workdir, v[i]->workdir);
+		assert_non_null(strstr(sysout, attach));
+		free(attach);
+	}
+	assert_str_at(suite, "cases.0.name", "<b>&amp;\"quoted\" 'single'");
+	assert_str_at(suite, "cases.6.classname", "odd.(block=x.y)");
+	assert_str_at(suite, "cases.6.name", "z");
+	json_object_put(doc);
+	free(out);
+	unlink(path);
+	free(path);
+	free(script);
+	free(py);
+	free_cases(v, n);
+}
+
+/*
+ * JSON: the versioned document, strict JSON (a NaN metric is null) that
+ * python's json reads, and case records hvt_case_from_json() reads back.
+ */
+static void test_json_document(void **state)
+{
+	static const char strict_py[] =
+		"import json, sys\n"
+		"def refuse(c):\n"
+		"    sys.exit('not JSON: ' + c)\n"
+		"d = json.load(open(sys.argv[1], encoding='utf-8'), parse_constant=refuse)\n"
+		"assert d['format'] == 'hvtest-run' and d['version'] == 1, d\n"
+		"assert d['cases'][3]['metrics'][0]['value'] is None\n"
+		"assert d['cases'][1]['name'] == 'odd.new\\nline\\nnot ok 99 - forged'\n"
+		"assert d['counts']['cases'] == 8 and d['counts']['timeout'] == 1\n";
+	size_t n, npass;
+	struct hvt_case **v = make_special(&n, &npass);
+	char *path = write_tmp(HVT_REPORT_JSON, 0, v, n), *py = debian_python(), *out = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc, *cases;
+	int rc;
+
+	rc = run_tool((const char *const[]){ py, "-c", strict_py, path, NULL }, NULL, NULL, &out,
+		      NULL);
+	if (rc)
+		fail_msg("python's json: exit %d\n%s", rc, out);
+	free(out);
+	assert_int_equal(hvt_file_read(path, &out, NULL, &err), 0);
+	doc = parse_out("the JSON writer", out);
+	assert_str_at(doc, "format", "hvtest-run");
+	assert_int_equal(hvt_json_get_int(doc, "version", 0), HVT_REPORT_JSON_VERSION);
+	cases = hvt_json_get(doc, "cases");
+	assert_int_equal(json_object_array_length(cases), n);
+	for (size_t i = 0; i < n; i++) {
+		struct hvt_case *c = hvt_case_from_json(json_object_array_get_idx(cases, i), &err);
+
+		if (!c)
+			fail_msg("%s", err.msg);
+		assert_string_equal(c->name, v[i]->name);
+		assert_int_equal(hvt_case_outcome(c), hvt_case_outcome(v[i]));
+		assert_int_equal(c->nchecks, v[i]->nchecks);
+		for (size_t k = 0; k < c->nchecks; k++)
+			assert_string_equal(c->checks[k].message, v[i]->checks[k].message);
+		hvt_case_free(c);
+	}
+	json_object_put(doc);
+	free(out);
+	unlink(path);
+	free(path);
+	free(py);
+	free_cases(v, n);
+}
+
+static void test_tap_versions(void **state)
+{
+	struct hvt_report_opts o = { .tap_version = 14 };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_report *r;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	int v = 0;
+
+	r = hvt_report_new(HVT_REPORT_TAP, f, &o);
+	assert_int_equal(hvt_report_begin(r, NULL, 0, &err), 0);
+	assert_int_equal(hvt_report_end(r, &err), 0);
+	hvt_report_free(r);
+	fflush(f);
+	assert_true(!strncmp(out, "TAP version 14\n1..0 # SKIP", 26));
+	o.tap_version = 12;
+	r = hvt_report_new(HVT_REPORT_TAP, f, &o);
+	assert_int_equal(hvt_report_begin(r, NULL, 0, &err), -EINVAL);
+	hvt_report_free(r);
+	fclose(f);
+	free(out);
+	assert_int_equal(hvt_report_tap_version_parse("13", &v), 0);
+	assert_int_equal(v, 13);
+	assert_int_equal(hvt_report_tap_version_parse("14", &v), 0);
+	assert_int_equal(v, 14);
+	assert_int_equal(hvt_report_tap_version_parse("15", &v), -EINVAL);
+	assert_int_equal(hvt_report_tap_version_parse("13 ", &v), -EINVAL);
+}
+
+/* A report of the records read back from a store, as hvt_report_run() must write it. */
+static char *render_stored(struct hvt_store *s, int64_t id, enum hvt_report_format fmt)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_run_info ri;
+	struct hvt_case **cases;
+	char *out = NULL;
+	size_t len = 0, n;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_int_equal(hvt_store_run_get(s, id, &ri, &err), 0);
+	assert_int_equal(hvt_store_run_cases(s, id, false, &cases, &n, &err), 0);
+	assert_int_equal(hvt_report_write(fmt, NULL, f, &ri, cases, n, &err), 0);
+	fclose(f);
+	hvt_store_cases_free(cases, n);
+	hvt_run_info_release(&ri);
+	return out;
+}
+
+/*
+ * A stored run written whole: the run's record and the last attempt of
+ * each case in plan order, whichever order the cases were stored in; into
+ * a file replaced whole (no temporary file left), or into a device.
+ */
+static void test_stored_run(void **state)
+{
+	char dir[] = "/tmp/hvt-report-store-XXXXXX";
+	struct hvt_run_info ri = { .plan = "suites/odd.cfg", .total = 8 };
+	struct hvt_err err = HVT_ERR_INIT;
+	size_t n, npass;
+	struct hvt_case **v = make_special(&n, &npass);
+	struct hvt_store *s;
+	char *path, *got, *want, *file = NULL;
+	struct stat st;
+	int64_t id;
+
+	assert_non_null(mkdtemp(dir));
+	s = hvt_store_open(dir, &err);
+	assert_non_null(s);
+	assert_int_equal(hvt_store_run_begin(s, &ri, &id, &err), 0);
+	/* stored out of order, as parallel jobs finish; case 5 twice (a rerun) */
+	for (size_t i = n; i-- > 0;)
+		assert_int_equal(hvt_store_case_add(s, id, v[i], &err), 0);
+	v[5]->attempt = 2;
+	assert_int_equal(hvt_store_case_add(s, id, v[5], &err), 0);
+	assert_int_equal(hvt_store_run_end(s, id, 1, &err), 0);
+
+	for (int fmt = HVT_REPORT_TAP; fmt <= HVT_REPORT_JSON; fmt++) {
+		size_t len = 0;
+		FILE *f;
+
+		got = NULL;
+		f = open_memstream(&got, &len);
+		assert_int_equal(hvt_report_run(s, id, (enum hvt_report_format)fmt, NULL, f, &err),
+				 0);
+		fclose(f);
+		want = render_stored(s, id, (enum hvt_report_format)fmt);
+		assert_string_equal(got, want);
+		free(want);
+		if (fmt == HVT_REPORT_TAP) {
+			/* plan order, the last attempt */
+			assert_non_null(strstr(got, "ok 1 - odd.<b>&amp;"));
+			assert_non_null(strstr(got, "not ok 6 - odd.back\\\\slash\n"));
+			assert_non_null(strstr(got, "  attempt: 2\n"));
+			assert_null(strstr(got, "\nnot ok 9 "));
+			assert_null(strstr(got, "\nok 9 "));
+		}
+		free(got);
+	}
+
+	path = hvt_asprintf("%s/junit.xml", dir);
+	assert_int_equal(hvt_file_write(path, "old", 3, &err), 0);
+	assert_int_equal(hvt_report_run_file(s, id, HVT_REPORT_JUNIT, NULL, path, &err), 0);
+	assert_int_equal(hvt_file_read(path, &file, NULL, &err), 0);
+	want = render_stored(s, id, HVT_REPORT_JUNIT);
+	assert_string_equal(file, want);
+	free(want);
+	free(file);
+	free(path);
+	path = hvt_asprintf("%s/junit.xml.%d.tmp", dir, (int)getpid());
+	assert_false(hvt_path_exists(path));
+	free(path);
+	/* a device is written, not replaced */
+	assert_int_equal(hvt_report_run_file(s, id, HVT_REPORT_JSON, NULL, "/dev/null", &err), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	/* an unwritable place is an error, with the path */
+	assert_int_not_equal(hvt_report_run_file(s, id, HVT_REPORT_TAP, NULL,
+						 "/nonexistent/dir/x.tap", &err), 0);
+	assert_non_null(strstr(err.msg, "/nonexistent/dir/x.tap"));
+	hvt_store_close(s);
+	assert_int_equal(hvt_rm_rf(dir), 0);
+	free_cases(v, n);
 }
 
 int main(void)
@@ -560,6 +1269,12 @@ int main(void)
 		cmocka_unit_test(test_html_series),
 		cmocka_unit_test(test_expected_failures),
 		cmocka_unit_test(test_empty_reports),
+		cmocka_unit_test(test_tap_versions),
+		cmocka_unit_test(test_tap13_prove),
+		cmocka_unit_test(test_tap14_tap_parser),
+		cmocka_unit_test(test_junit_consumers),
+		cmocka_unit_test(test_json_document),
+		cmocka_unit_test(test_stored_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
