@@ -29,7 +29,7 @@ static const char plan_usage[] =
 	"  --defaults      expand only the default variant of blocks that have one\n"
 	"  --expand NAMES  with --defaults: expand these named blocks fully (a,b)\n"
 	"  --max-variants N  fail when the plan has more than N variants\n"
-	"                  (default: none; 1000000 for lint)\n";
+	"                  (default: 10000000; 1000000 for lint; 0: no limit)\n";
 
 enum { OPT_SHORT = 256, OPT_JSON, OPT_DEFAULTS, OPT_EXPAND, OPT_MAX };
 
@@ -147,7 +147,8 @@ static int plan_expand(const char *verb, const char *file, char **filters, int n
 	hvt_plan_free(plan);
 	if (rc < 0) {
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err.msg);
+		fprintf(stderr, "%s%s\n", err.msg,
+			rc == -E2BIG ? "; --max-variants N changes it, 0 removes it" : "");
 		return CLI_EXIT_FAIL;
 	}
 	return 0;
@@ -176,7 +177,8 @@ static int plan_lint(char **files, int nfiles, const struct plan_opts *o)
 		while ((rc = hvt_plan_iter_next(it, &v, &err)) == 1)
 			;
 		if (rc < 0) {
-			fprintf(stderr, "%s\n", err.msg);
+			fprintf(stderr, "%s%s\n", err.msg,
+				rc == -E2BIG ? "; --max-variants N changes it, 0 removes it" : "");
 			status = CLI_EXIT_FAIL;
 		} else if (!hvt_plan_iter_count(it)) {
 			fprintf(stderr, "%s: warning: the plan has no variants\n", files[i]);
@@ -227,7 +229,9 @@ int cmd_plan(int argc, char **argv)
 			o.expand = optarg;
 			break;
 		case OPT_MAX:
-			if (cli_parse_u64("--max-variants", optarg, &o.max))
+			if (!strcmp(optarg, "0"))
+				o.max = 0;
+			else if (cli_parse_u64("--max-variants", optarg, &o.max))
 				return CLI_EXIT_USAGE;
 			o.max_set = true;
 			break;

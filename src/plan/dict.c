@@ -1,20 +1,112 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The parameter dict of one variant: entries in Python dict order, the
- * plan's operators applied to them, suffixed keys flattened as avocado-vt
- * does, and the copies and merges that joins make.
+ * plan's operators applied to them (logged, so that a walk can undo them
+ * back to what the next variant shares), suffixed keys flattened as
+ * avocado-vt does, and the copies and merges that joins make.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dict.h"
 
+/* ---- values ---- */
+
+struct vchunk {
+	struct vchunk *prev;
+	size_t size, used;
+	char data[];
+};
+
+static char *vstack_alloc(struct vstack *s, size_t n)
+{
+	struct vchunk *c = s->top;
+
+	if (!c || c->size - c->used < n) {
+		if (s->spare && s->spare->size >= n) {
+			c = s->spare;
+			s->spare = c->prev;
+		} else {
+			size_t size = n > 65536 ? n : 65536;
+
+			c = hvt_malloc(sizeof(*c) + size);
+			c->size = size;
+		}
+		c->used = 0;
+		c->prev = s->top;
+		s->top = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static void vstack_reset(struct vstack *s, const struct vmark *m)
+{
+	while (s->top && s->top != m->c) {
+		struct vchunk *c = s->top;
+
+		s->top = c->prev;
+		c->prev = s->spare;
+		s->spare = c;
+	}
+	if (s->top)
+		s->top->used = m->used;
+}
+
+static void vstack_release(struct vstack *s)
+{
+	struct vmark none = { NULL, 0 };
+
+	vstack_reset(s, &none);
+	while (s->spare) {
+		struct vchunk *c = s->spare;
+
+		s->spare = c->prev;
+		free(c);
+	}
+}
+
+const char *vdict_keep(struct vdict *d, const char *s, size_t len)
+{
+	char *v = vstack_alloc(&d->vals, len + 1);
+
+	memcpy(v, s, len);
+	v[len] = '\0';
+	return v;
+}
+
+/* a + b, with d's values */
+static const char *concat(struct vdict *d, const char *a, size_t alen, const char *b,
+			  size_t blen)
+{
+	char *v = vstack_alloc(&d->vals, alen + blen + 1);
+
+	memcpy(v, a, alen);
+	memcpy(v + alen, b, blen);
+	v[alen + blen] = '\0';
+	return v;
+}
+
+/* ---- entries and their log ---- */
+
+enum { U_CREATE, U_VALUE, U_KILL, U_REKEY };
+
+struct undo {
+	const char *v;
+	uint32_t len;
+	uint32_t idx;
+	int key;
+	uint8_t what;
+};
+
 void vdict_release(struct vdict *d)
 {
-	for (size_t i = 0; i < d->alloc; i++)
-		free(d->e[i].v);
 	free(d->e);
 	free(d->slot);
+	free(d->post);
+	free(d->log);
+	vstack_release(&d->vals);
 	hvt_buf_release(&d->name);
 	hvt_buf_release(&d->shortname);
 	hvt_strv_release(&d->dep);
@@ -23,12 +115,17 @@ void vdict_release(struct vdict *d)
 
 void vdict_reset(struct vdict *d)
 {
+	struct vmark none = { NULL, 0 };
+
 	for (size_t i = 0; i < d->n; i++)
 		if ((size_t)d->e[i].key < d->nslot)
 			d->slot[d->e[i].key] = -1;
 	d->n = 0;
 	d->nlive = 0;
 	d->nsuffixed = 0;
+	d->npost = 0;
+	d->nlog = 0;
+	vstack_reset(&d->vals, &none);
 	d->name.len = 0;
 	d->shortname.len = 0;
 	hvt_buf_add(&d->name, "", 0);
@@ -47,40 +144,13 @@ void vdict_grow_slots(struct vdict *d, size_t n)
 	d->nslot = n;
 }
 
-static void entry_set(struct entry *e, const char *v, size_t len)
-{
-	if (len + 1 > e->cap) {
-		e->cap = len + 1 < 32 ? 32 : (len + 1) * 2;
-		free(e->v);
-		e->v = hvt_malloc(e->cap);
-	}
-	memcpy(e->v, v, len);
-	e->v[len] = '\0';
-	e->len = len;
-}
-
-static void entry_insert(struct entry *e, bool front, const char *v, size_t len)
-{
-	if (e->len + len + 1 > e->cap) {
-		e->cap = (e->len + len + 1) * 2;
-		e->v = hvt_realloc(e->v, e->cap);
-	}
-	if (front) {
-		memmove(e->v + len, e->v, e->len);
-		memcpy(e->v, v, len);
-	} else {
-		memcpy(e->v + e->len, v, len);
-	}
-	e->len += len;
-	e->v[e->len] = '\0';
-}
-
 unsigned key_facts(const struct hvt_plan *cp, int key)
 {
 	static const char *const post[] = { "_max", "_min", "_fixed" };
 	struct hvt_plan *p = (struct hvt_plan *)cp;	/* a cache, not a change */
 	const char *k;
 	unsigned f = 1;
+	size_t kl;
 
 	if ((size_t)key >= p->nsfx) {
 		size_t n = p->strs.n > (size_t)key ? p->strs.n * 2 : (size_t)key * 2 + 1;
@@ -92,15 +162,14 @@ unsigned key_facts(const struct hvt_plan *cp, int key)
 	if (p->sfx[key])
 		return p->sfx[key];
 	k = p->strs.str[key];
-	if (strchr(k, SUFFIX_SEP)) {
+	kl = p->strs.len[key];
+	if (memchr(k, SUFFIX_SEP, kl)) {
 		f |= 2;
 	} else {
-		size_t kl = strlen(k);
-
 		for (unsigned i = 0; i < 3; i++) {
 			size_t sl = strlen(post[i]);
 
-			if (kl >= sl && !strcmp(k + kl - sl, post[i])) {
+			if (kl >= sl && !memcmp(k + kl - sl, post[i], sl)) {
 				f |= (i + 1) << 2;
 				break;
 			}
@@ -115,34 +184,66 @@ static bool key_is_suffixed(const struct hvt_plan *p, int key)
 	return key_facts(p, key) & 2;
 }
 
-struct entry *vdict_set(struct vdict *d, const struct hvt_plan *p, int key,
-			const char *v, size_t len)
+static void log_push(struct vdict *d, uint8_t what, uint32_t idx, int key, const char *v,
+		     uint32_t len)
 {
-	struct entry *e = vdict_get(d, key);
+	struct undo *u;
 
-	if (!e) {
-		vdict_grow_slots(d, (size_t)key + 1);
-		if (d->n == d->alloc) {
-			size_t na = d->alloc ? d->alloc * 2 : 64;
-
-			d->e = hvt_realloc(d->e, na * sizeof(*d->e));
-			memset(d->e + d->alloc, 0, (na - d->alloc) * sizeof(*d->e));
-			d->alloc = na;
-		}
-		e = &d->e[d->n];
-		d->slot[key] = (int)d->n++;
-		e->key = key;
-		e->live = true;
-		d->nlive++;
-		if (key_is_suffixed(p, key))
-			d->nsuffixed++;
+	if (!d->undoable)
+		return;
+	if (d->nlog == d->alog) {
+		d->alog = d->alog ? d->alog * 2 : 256;
+		d->log = hvt_realloc(d->log, d->alog * sizeof(*d->log));
 	}
-	entry_set(e, v, len);
-	return e;
+	u = &d->log[d->nlog++];
+	u->what = what;
+	u->idx = idx;
+	u->key = key;
+	u->v = v;
+	u->len = len;
 }
 
-static void vdict_del(struct vdict *d, const struct hvt_plan *p, struct entry *e)
+static void d_create(struct vdict *d, const struct hvt_plan *p, int key, const char *v,
+		     size_t len)
 {
+	unsigned facts = key_facts(p, key);
+	struct entry *e;
+
+	vdict_grow_slots(d, (size_t)key + 1);
+	if (d->n == d->alloc) {
+		d->alloc = d->alloc ? d->alloc * 2 : 256;
+		d->e = hvt_realloc(d->e, d->alloc * sizeof(*d->e));
+	}
+	e = &d->e[d->n];
+	e->v = v;
+	e->len = (uint32_t)len;
+	e->key = key;
+	e->live = true;
+	d->slot[key] = (int)d->n;
+	d->nlive++;
+	if (facts & 2)
+		d->nsuffixed++;
+	if (facts >> 2) {
+		if (d->npost == d->apost) {
+			d->apost = d->apost ? d->apost * 2 : 16;
+			d->post = hvt_realloc(d->post, d->apost * sizeof(*d->post));
+		}
+		d->post[d->npost++] = (uint32_t)d->n;
+	}
+	log_push(d, U_CREATE, (uint32_t)d->n, key, NULL, 0);
+	d->n++;
+}
+
+static void d_value(struct vdict *d, struct entry *e, const char *v, size_t len)
+{
+	log_push(d, U_VALUE, (uint32_t)(e - d->e), e->key, e->v, e->len);
+	e->v = v;
+	e->len = (uint32_t)len;
+}
+
+static void d_kill(struct vdict *d, const struct hvt_plan *p, struct entry *e)
+{
+	log_push(d, U_KILL, (uint32_t)(e - d->e), e->key, NULL, 0);
 	d->slot[e->key] = -1;
 	e->live = false;
 	d->nlive--;
@@ -150,12 +251,83 @@ static void vdict_del(struct vdict *d, const struct hvt_plan *p, struct entry *e
 		d->nsuffixed--;
 }
 
+static void d_rekey(struct vdict *d, const struct hvt_plan *p, struct entry *e, int key)
+{
+	log_push(d, U_REKEY, (uint32_t)(e - d->e), e->key, NULL, 0);
+	vdict_grow_slots(d, (size_t)key + 1);
+	if (key_is_suffixed(p, e->key))
+		d->nsuffixed--;
+	d->slot[e->key] = -1;
+	e->key = key;
+	d->slot[key] = (int)(e - d->e);
+	if (key_is_suffixed(p, key))
+		d->nsuffixed++;
+}
+
+void vdict_mark(const struct vdict *d, struct vdict_mark *m)
+{
+	m->nlog = d->nlog;
+	m->vals.c = d->vals.top;
+	m->vals.used = d->vals.top ? d->vals.top->used : 0;
+}
+
+void vdict_undo(struct vdict *d, const struct hvt_plan *p, const struct vdict_mark *m)
+{
+	while (d->nlog > m->nlog) {
+		const struct undo *u = &d->log[--d->nlog];
+		struct entry *e = &d->e[u->idx];
+
+		switch (u->what) {
+		case U_CREATE:
+			d->slot[e->key] = -1;
+			d->nlive--;
+			if (key_is_suffixed(p, e->key))
+				d->nsuffixed--;
+			if (d->npost && d->post[d->npost - 1] == u->idx)
+				d->npost--;
+			d->n--;
+			break;
+		case U_VALUE:
+			e->v = u->v;
+			e->len = u->len;
+			break;
+		case U_KILL:
+			e->live = true;
+			d->slot[e->key] = (int)u->idx;
+			d->nlive++;
+			if (key_is_suffixed(p, e->key))
+				d->nsuffixed++;
+			break;
+		case U_REKEY:
+			if (key_is_suffixed(p, e->key))
+				d->nsuffixed--;
+			d->slot[e->key] = -1;
+			e->key = u->key;
+			d->slot[e->key] = (int)u->idx;
+			if (key_is_suffixed(p, e->key))
+				d->nsuffixed++;
+			break;
+		}
+	}
+	vstack_reset(&d->vals, &m->vals);
+}
+
+void vdict_set(struct vdict *d, const struct hvt_plan *p, int key, const char *v, size_t len)
+{
+	struct entry *e = vdict_get(d, key);
+
+	if (e)
+		d_value(d, e, v, len);
+	else
+		d_create(d, p, key, v, len);
+}
+
 /* The key as avocado-vt's regex operators see it: suffixes joined. */
 static const char *key_string(const struct hvt_plan *p, int key, struct hvt_buf *tmp)
 {
 	const char *s = p->strs.str[key];
 
-	if (!strchr(s, SUFFIX_SEP))
+	if (!memchr(s, SUFFIX_SEP, p->strs.len[key]))
 		return s;
 	tmp->len = 0;
 	for (; *s; s++)
@@ -284,106 +456,141 @@ void vdict_flatten(struct vdict *d, struct hvt_plan *p, struct flat *out)
 
 /* ---- operators ---- */
 
-static void apply_op(struct vdict *d, struct hvt_plan *p, const struct item *it,
-		     struct flat *flat, struct hvt_buf *tmp, struct hvt_buf *tmp2)
+static void apply_suffix(struct vdict *d, struct hvt_plan *p, const char *sfx, size_t slen,
+			 struct hvt_buf *tmp)
 {
-	const char *v = it->value;
-	size_t vl = it->vlen;
+	size_t n = d->n;
+
+	for (size_t i = 0; i < n; i++) {
+		struct entry *x = &d->e[i], *to;
+		int id;
+
+		if (!x->live)
+			continue;
+		tmp->len = 0;
+		hvt_buf_add(tmp, p->strs.str[x->key], p->strs.len[x->key]);
+		hvt_buf_add(tmp, (char[]){ SUFFIX_SEP }, 1);
+		hvt_buf_add(tmp, sfx, slen);
+		id = strtab_intern(&p->strs, tmp->p, tmp->len);
+		to = vdict_get(d, id);
+		if (to) {
+			d_value(d, to, x->v, x->len);
+			d_kill(d, p, x);
+		} else {
+			d_rekey(d, p, x, id);
+		}
+	}
+}
+
+static const uint8_t *skip_refs(const uint8_t *q)
+{
+	uint32_t n = get_varint(&q);
+
+	for (uint32_t i = 0; i < 3 * n; i++)
+		get_varint(&q);
+	return q;
+}
+
+static bool apply_op(struct vdict *d, struct hvt_plan *p, const uint8_t **pp,
+		     struct flat *flat, struct hvt_buf *tmp)
+{
+	const uint8_t *q = *pp;
+	uint8_t f = *q++;
+	unsigned kind = f & OPF_KIND;
+	int key, rx = -1;
+	const char *v;
+	const uint8_t *refs;
+	size_t vl;
 	struct entry *en;
 
-	if (it->kind == IT_SUFFIX) {
-		size_t n = d->n;
-
-		for (size_t i = 0; i < n; i++) {
-			struct entry *x = &d->e[i];
-			char *nk;
-			int id;
-			struct entry *to;
-
-			if (!x->live)
-				continue;
-			nk = hvt_asprintf("%s%c%s", p->strs.str[x->key], SUFFIX_SEP, it->suffix);
-			id = strtab_intern(&p->strs, nk, strlen(nk));
-			free(nk);
-			to = vdict_get(d, id);
-			if (to) {
-				entry_set(to, d->e[i].v, d->e[i].len);
-				vdict_del(d, p, &d->e[i]);
-				continue;
-			}
-			vdict_grow_slots(d, (size_t)id + 1);
-			x = &d->e[i];
-			if (key_is_suffixed(p, x->key))
-				d->nsuffixed--;
-			d->slot[x->key] = -1;
-			x->key = id;
-			d->slot[id] = (int)i;
-			d->nsuffixed++;
-		}
-		return;
+	if (kind == OP_SUFFIX) {
+		vl = get_varint(&q);
+		*pp = q + vl + 1;
+		apply_suffix(d, p, (const char *)q, vl, tmp);
+		return false;
 	}
-	if (it->op != OP_DEL && it->dollar) {
-		vdict_substitute(d, p, flat, it->value, it->vlen, tmp2);
-		v = tmp2->p;
-		vl = tmp2->len;
+	key = (int)get_varint(&q);
+	if (kind >= OP_RSET && kind <= OP_DEL)
+		rx = (int)get_varint(&q);
+	vl = get_varint(&q);
+	v = (const char *)q;
+	refs = q + vl + 1;
+	*pp = f & OPF_DOLLAR ? skip_refs(refs) : refs;
+	if (f & OPF_KEY_RESERVED)
+		return false;
+	if (f & OPF_DOLLAR) {
+		vdict_substitute(d, p, flat, v, vl, refs, tmp);
+		if (tmp->len != vl || memcmp(tmp->p, v, vl))
+			v = vdict_keep(d, tmp->p, tmp->len);
+		vl = tmp->len;
 	}
-	switch (it->op) {
+	switch (kind) {
 	case OP_SET:
-		if (!plan_key_reserved(p, it->key))
-			vdict_set(d, p, it->key, v, vl);
+		vdict_set(d, p, key, v, vl);
 		break;
 	case OP_LAZY:
-		if (!plan_key_reserved(p, it->key) && !vdict_get(d, it->key))
-			vdict_set(d, p, it->key, v, vl);
+		if (!vdict_get(d, key))
+			d_create(d, p, key, v, vl);
 		break;
 	case OP_APPEND:
 	case OP_PREPEND:
-		if (plan_key_reserved(p, it->key))
-			break;
-		en = vdict_get(d, it->key);
+		en = vdict_get(d, key);
 		if (!en)
-			vdict_set(d, p, it->key, v, vl);
+			d_create(d, p, key, v, vl);
+		else if (kind == OP_APPEND)
+			d_value(d, en, concat(d, en->v, en->len, v, vl), en->len + vl);
 		else
-			entry_insert(en, it->op == OP_PREPEND, v, vl);
+			d_value(d, en, concat(d, v, vl, en->v, en->len), en->len + vl);
 		break;
-	case OP_RSET:
-	case OP_RAPPEND:
-	case OP_RPREPEND:
-	case OP_DEL:
+	default: {
+		regex_t *re = p->regexes[rx];
+
 		for (size_t i = 0; i < d->n; i++) {
 			struct entry *x = &d->e[i];
 			const char *ks;
 
 			if (!x->live || plan_key_reserved(p, x->key))
 				continue;
-			if (it->op == OP_DEL && key_is_suffixed(p, x->key))
+			if (kind == OP_DEL && key_is_suffixed(p, x->key))
 				continue;
 			ks = key_string(p, x->key, tmp);
-			if (regexec(it->re, ks, 0, NULL, 0))
+			if (regexec(re, ks, 0, NULL, 0))
 				continue;
-			if (it->op == OP_DEL)
-				vdict_del(d, p, x);
-			else if (it->op == OP_RSET)
-				entry_set(x, v, vl);
+			if (kind == OP_DEL)
+				d_kill(d, p, x);
+			else if (kind == OP_RSET)
+				d_value(d, x, v, vl);
+			else if (kind == OP_RAPPEND)
+				d_value(d, x, concat(d, x->v, x->len, v, vl), x->len + vl);
 			else
-				entry_insert(x, it->op == OP_RPREPEND, v, vl);
+				d_value(d, x, concat(d, v, vl, x->v, x->len), x->len + vl);
 		}
 		break;
 	}
+	}
+	return (f & OPF_RESERVED) != 0;
 }
 
-void vdict_apply(struct vdict *d, struct hvt_plan *p, const struct span *v, size_t n,
-		 struct flat *flat, struct hvt_buf *tmp, struct hvt_buf *tmp2)
+bool vdict_apply_run(struct vdict *d, struct hvt_plan *p, const uint8_t *run,
+		     struct flat *flat, struct hvt_buf *tmp)
 {
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < v[i].n; k++)
-			apply_op(d, p, v[i].items[k], flat, tmp, tmp2);
+	const uint8_t *q, *end = run_ops(run, &q);
+	bool reserved = false;
+
+	while (q < end)
+		reserved |= apply_op(d, p, &q, flat, tmp);
+	return reserved;
 }
 
-/* ---- copies and merges, for joins ---- */
+/* ---- merges, for joins ---- */
 
-void vdict_copy(struct vdict *dst, const struct vdict *src, const struct hvt_plan *p)
+/*
+ * dst = src, its values not copied: dst is valid as long as src's values
+ * are (not undoable).
+ */
+static void vdict_copy_ref(struct vdict *dst, const struct vdict *src, const struct hvt_plan *p)
 {
+	dst->undoable = false;
 	vdict_reset(dst);
 	hvt_buf_add(&dst->name, src->name.p, src->name.len);
 	hvt_buf_add(&dst->shortname, src->shortname.p, src->shortname.len);
@@ -392,59 +599,129 @@ void vdict_copy(struct vdict *dst, const struct vdict *src, const struct hvt_pla
 	vdict_grow_slots(dst, src->nslot);
 	for (size_t i = 0; i < src->n; i++)
 		if (src->e[i].live)
-			vdict_set(dst, p, src->e[i].key, src->e[i].v, src->e[i].len);
+			d_create(dst, p, src->e[i].key, src->e[i].v, src->e[i].len);
 }
 
-/* avocado-vt's mk_name() for two merged variants. */
-static void mk_name(const char *n1, const char *n2, struct hvt_buf *out)
+/*
+ * Match the regular expression re (n bytes) at the start of text, for the
+ * expressions names make: characters, '.' and balanced groups. 1: it
+ * matches *len bytes, 0: it does not, -1: re needs regcomp().
+ */
+static int prefix_match(const char *re, size_t n, const char *text, size_t *len)
+{
+	size_t t = 0;
+	int depth = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = re[i];
+
+		if (strchr("\\^$*+?{}[]|", c))
+			return -1;
+		if (c == '(') {
+			depth++;
+			continue;
+		}
+		if (c == ')') {
+			if (!depth--)
+				return -1;
+			continue;
+		}
+		if (!text[t] || (c != '.' && c != text[t]))
+			return 0;
+		t++;
+	}
+	if (depth)
+		return -1;
+	*len = t;
+	return 1;
+}
+
+/* re.sub(r"^" + cp, "", name); NULL if cp is not a regular expression */
+static const char *strip_prefix(const char *cp, size_t n, const char *name)
+{
+	size_t len;
+	int m = prefix_match(cp, n, name, &len);
+	char *re;
+	regex_t rx;
+	regmatch_t rm;
+
+	if (m >= 0)
+		return m ? name + len : name;
+	re = hvt_asprintf("^%.*s", (int)n, cp);
+	if (plan_regex_too_costly(re) || regcomp(&rx, re, REG_EXTENDED)) {
+		free(re);
+		return NULL;
+	}
+	if (!regexec(&rx, name, 1, &rm, 0))
+		name += rm.rm_eo;
+	regfree(&rx);
+	free(re);
+	return name;
+}
+
+/*
+ * avocado-vt's join_names() for two merged variants: their common prefix up
+ * to its last '.', then what follows it in each. Where avocado-vt fails (one
+ * name is a prefix of the other, so they have no first difference; a prefix
+ * that is not a regular expression), 1 and 2.
+ */
+static int mk_name(const char *n1, const char *n2, struct hvt_buf *out)
 {
 	size_t common = 0, cp = 0;
-	const char *p1 = n1, *p2 = n2;
-	char *cps, *re;
-	regex_t rx;
+	const char *p1, *p2;
 
 	while (n1[common] && n2[common] && n1[common] == n2[common])
 		common++;
+	if (!n1[common] || !n2[common])
+		return 1;
 	for (size_t i = 0; i < common; i++)
 		if (n1[i] == '.')
 			cp = i;
-	cps = hvt_strndup(n1, cp);
-	re = hvt_asprintf("^%s", cps);
-	if (cp && !plan_regex_too_costly(re) && !regcomp(&rx, re, REG_EXTENDED)) {
-		regmatch_t m;
-
-		if (!regexec(&rx, n1, 1, &m, 0))
-			p1 = n1 + m.rm_eo;
-		if (!regexec(&rx, n2, 1, &m, 0))
-			p2 = n2 + m.rm_eo;
-		regfree(&rx);
-	}
 	out->len = 0;
-	if (cp)
-		hvt_buf_addf(out, "%s%s%s", cps, p1, p2);
-	else
-		hvt_buf_addf(out, "%s.%s", p1, p2);
-	free(re);
-	free(cps);
+	if (!cp) {
+		hvt_buf_addf(out, "%s.%s", n1, n2);
+		return 0;
+	}
+	p1 = strip_prefix(n1, cp, n1);
+	p2 = strip_prefix(n1, cp, n2);
+	if (!p1 || !p2)
+		return 2;
+	hvt_buf_add(out, n1, cp);
+	hvt_buf_addf(out, "%s%s", p1, p2);
+	return 0;
 }
 
-void vdict_merge(struct vdict *dst, const struct vdict *a, const struct vdict *b,
-		 const struct hvt_plan *p)
+int vdict_merge(struct vdict *dst, const struct vdict *a, const struct vdict *b,
+		const struct hvt_plan *p, struct hvt_err *err)
 {
+	const struct hvt_buf *x = &a->name, *y = &b->name;
 	struct hvt_buf n = HVT_BUF_INIT;
+	int rc;
 
-	vdict_copy(dst, a, p);
+	vdict_copy_ref(dst, a, p);
 	for (size_t i = 0; i < b->n; i++)
 		if (b->e[i].live)
 			vdict_set(dst, p, b->e[i].key, b->e[i].v, b->e[i].len);
 	hvt_strv_release(&dst->dep);
 	for (size_t i = 0; i < b->dep.n; i++)
 		hvt_strv_push(&dst->dep, b->dep.v[i]);
-	mk_name(a->name.p, b->name.p, &n);
-	dst->name.len = 0;
-	hvt_buf_add(&dst->name, n.p, n.len);
-	mk_name(a->shortname.p, b->shortname.p, &n);
-	dst->shortname.len = 0;
-	hvt_buf_add(&dst->shortname, n.p, n.len);
+	rc = mk_name(a->name.p, b->name.p, &n);
+	if (!rc) {
+		dst->name.len = 0;
+		hvt_buf_add(&dst->name, n.p, n.len);
+		x = &a->shortname;
+		y = &b->shortname;
+		rc = mk_name(x->p, y->p, &n);
+	}
+	if (!rc) {
+		dst->shortname.len = 0;
+		hvt_buf_add(&dst->shortname, n.p, n.len);
+	} else {
+		rc = plan_err(err, -EINVAL, "%s: join: cannot name the join of '%s' and '%s': %s"
+			      " (avocado-vt fails here too)", p->file, x->p, y->p,
+			      rc == 1 ? "one is a prefix of the other"
+				      : "their common part is not a regular expression");
+	}
 	hvt_buf_release(&n);
+	return rc;
 }

@@ -11,21 +11,39 @@
 
 /* ---- parsing ---- */
 
-struct label label_make(struct hvt_plan *p, const char *var, size_t vlen,
-			const char *name, size_t nlen)
+int plan_add_filter(struct hvt_plan *p, const struct filter *f)
 {
-	struct label l = { 0, 0, false };
+	if (p->nfilters == p->afilters) {
+		p->afilters = p->afilters ? p->afilters * 2 : 64;
+		p->filters = hvt_realloc(p->filters, p->afilters * sizeof(*p->filters));
+	}
+	p->filters[p->nfilters] = *f;
+	return (int)p->nfilters++;
+}
+
+void plan_use_label(struct hvt_plan *p, const struct label *l)
+{
+	size_t need = (size_t)l->name + 1;
+
+	if (need > p->nfuse) {
+		size_t n = need * 2 < 256 ? 256 : need * 2;
+
+		p->fuse = hvt_realloc(p->fuse, n);
+		memset(p->fuse + p->nfuse, 0, n - p->nfuse);
+		p->nfuse = n;
+	}
+	p->fuse[l->name] |= l->var < 0 ? USE_PLAIN : USE_VAR;
+}
+
+static struct label label_make(struct hvt_plan *p, const char *var, size_t vlen,
+			       const char *name, size_t nlen)
+{
+	struct label l;
 
 	l.name = strtab_intern(&p->strs, name, nlen);
-	if (!var) {
-		l.lng = l.name;
-	} else {
-		char *s = hvt_asprintf("(%.*s=%.*s)", (int)vlen, var, (int)nlen, name);
-
-		l.lng = strtab_intern(&p->strs, s, strlen(s));
-		l.var = true;
-		free(s);
-	}
+	l.var = var ? strtab_intern(&p->strs, var, vlen) : -1;
+	plan_use_label(p, &l);
+	p->gen++;
 	return l;
 }
 
@@ -196,12 +214,12 @@ out:
 
 /* ---- matching ---- */
 
-static inline bool label_eq(const struct label *ctx, const struct label *f)
+static inline bool label_eq(const struct clabel *ctx, const struct label *f)
 {
-	return f->var ? ctx->lng == f->lng : ctx->name == f->name;
+	return ctx->name == f->name && (f->var < 0 || ctx->var == f->var);
 }
 
-static bool in_ctx(const struct label *ctx, size_t n, const struct label *f)
+static bool in_ctx(const struct clabel *ctx, size_t n, const struct label *f)
 {
 	for (size_t i = 0; i < n; i++)
 		if (label_eq(&ctx[i], f))
@@ -209,16 +227,17 @@ static bool in_ctx(const struct label *ctx, size_t n, const struct label *f)
 	return false;
 }
 
-static bool bsearch_int(const int *v, size_t n, int x)
+static bool in_labels(const struct labelset *ls, const struct label *f)
 {
-	size_t lo = 0, hi = n;
+	uint64_t x = label_key(f->name, f->var);
+	size_t lo = 0, hi = ls ? ls->n : 0;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (v[mid] == x)
+		if (ls->v[mid] == x)
 			return true;
-		if (v[mid] < x)
+		if (ls->v[mid] < x)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -226,15 +245,7 @@ static bool bsearch_int(const int *v, size_t n, int x)
 	return false;
 }
 
-static bool in_labels(const struct labelset *ls, const struct label *f)
-{
-	if (!ls)
-		return false;
-	return f->var ? bsearch_int(ls->longs, ls->nlongs, f->lng) :
-			bsearch_int(ls->names, ls->nnames, f->name);
-}
-
-static size_t match_adjacent(const struct fblock *b, const struct label *ctx, size_t n)
+static size_t match_adjacent(const struct fblock *b, const struct clabel *ctx, size_t n)
 {
 	size_t k = 0, i;
 
@@ -264,7 +275,7 @@ static size_t match_adjacent(const struct fblock *b, const struct label *ctx, si
 	return k;
 }
 
-bool filter_match(const struct filter *f, const struct label *ctx, size_t n)
+bool filter_match(const struct filter *f, const struct clabel *ctx, size_t n)
 {
 	for (size_t w = 0; w < f->n; w++) {
 		size_t b;
@@ -278,7 +289,7 @@ bool filter_match(const struct filter *f, const struct label *ctx, size_t n)
 	return false;
 }
 
-bool filter_might_match(const struct filter *f, const struct label *ctx, size_t n,
+bool filter_might_match(const struct filter *f, const struct clabel *ctx, size_t n,
 			const struct labelset *ls)
 {
 	for (size_t w = 0; w < f->n; w++) {

@@ -1,109 +1,359 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The plan lexer: lines -> tokens. It follows avocado-vt's cartesian_config
- * Lexer step by step (its fast path for "key = value" lines included),
- * because its quirks decide what a plan means.
+ * The plan lexer: text -> lines -> tokens. Lines are split as Python
+ * splits avocado-vt's decoded text (its line breaks and white space
+ * include some beyond ASCII); the tokens follow avocado-vt's
+ * cartesian_config Lexer step by step (its fast path for "key = value"
+ * lines included), because its quirks decide what a plan means.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lex.h"
 
+/* ---- characters ---- */
+
+/* a byte in 8 of x is below 0x20 or above 0x7f (sometimes said of others too) */
+static inline bool word_special(const unsigned char *s)
+{
+	uint64_t x;
+
+	memcpy(&x, s, 8);
+	return ((x - 0x2020202020202020ull) | x) & 0x8080808080808080ull;
+}
+
+static inline size_t space_at(const char *str, size_t n)
+{
+	unsigned char c = (unsigned char)str[0];
+
+	if (c > ' ' && c < 0x80)
+		return 0;
+	return py_space(str, n);
+}
+
+size_t py_space(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	if (!n)
+		return 0;
+	if (s[0] < 0x80)
+		return s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r') || (s[0] >= 0x1c && s[0] <= 0x1f);
+	if (s[0] == 0xc2 && n >= 2 && (s[1] == 0x85 || s[1] == 0xa0))
+		return 2;
+	if (n < 3)
+		return 0;
+	if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
+		return 3;
+	if (s[0] == 0xe2 && s[1] == 0x80 &&
+	    (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
+		return 3;
+	if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
+		return 3;
+	if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)
+		return 3;
+	return 0;
+}
+
+/* The length of a white space character that ends s[0..n), or 0. */
+static size_t py_space_before(const char *s, size_t n)
+{
+	if (n && py_space(s + n - 1, 1))
+		return 1;
+	if (n >= 2 && py_space(s + n - 2, 2) == 2)
+		return 2;
+	if (n >= 3 && py_space(s + n - 3, 3) == 3)
+		return 3;
+	return 0;
+}
+
+/* The offset of the first byte of s[0..n) that is not valid UTF-8, or n. */
+static size_t utf8_check(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			uint64_t x;
+
+			i++;
+			/* ASCII 8 bytes at a time */
+			while (i + 8 <= n && (memcpy(&x, s + i, 8), !(x & 0x8080808080808080ull)))
+				i += 8;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3;
+		else
+			return i;
+		/* no overlong forms, no surrogates, nothing past U+10FFFF */
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (i + k >= n)
+			return i;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t j = 2; j <= k; j++)
+			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
+				return i;
+		i += k + 1;
+	}
+	return n;
+}
+
+/* Characters (code points) in s[0..n), which is valid UTF-8. */
+static int utf8_chars(const char *s, size_t n)
+{
+	int c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
 /* ---- lines ---- */
 
-static bool py_space(unsigned char c)
+void reader_init(struct reader *rd, const char *file, bool is_file, int fd,
+		 const char *text, size_t len)
 {
-	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
-
-static bool is_linebreak(unsigned char c)
-{
-	return c == '\n' || c == '\r' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e);
-}
-
-/* Python's splitlines(), rstrip(), expandtabs(), then drop comments. */
-void reader_init(struct reader *rd, struct hvt_plan *p, const char *file,
-		 bool is_file, const char *text, size_t len)
-{
-	size_t alloc = 0, i = 0;
-	int num = 0;
-	struct hvt_buf b = HVT_BUF_INIT;
-
 	memset(rd, 0, sizeof(*rd));
 	rd->file = file;
 	rd->is_file = is_file;
-	while (i < len) {
-		size_t s = i, e, col = 0, ind;
-
-		while (i < len && !is_linebreak((unsigned char)text[i]))
-			i++;
-		e = i;
-		if (i < len) {
-			if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
-				i++;
-			i++;
-		}
-		num++;
-		b.len = 0;
-		hvt_buf_add(&b, "", 0);
-		for (size_t k = s; k < e; k++) {
-			if (text[k] == '\t') {
-				do {
-					hvt_buf_add(&b, " ", 1);
-					col++;
-				} while (col % 8);
-			} else {
-				hvt_buf_add(&b, &text[k], 1);
-				col = text[k] == '\n' || text[k] == '\r' ? 0 : col + 1;
-			}
-		}
-		while (b.len && py_space((unsigned char)b.p[b.len - 1]))
-			b.len--;
-		for (ind = 0; ind < b.len && py_space((unsigned char)b.p[ind]); ind++)
-			;
-		if (ind == b.len || b.p[ind] == '#' ||
-		    (b.p[ind] == '/' && ind + 1 < b.len && b.p[ind + 1] == '/'))
-			continue;
-		if (rd->n == alloc) {
-			struct line *nl;
-
-			alloc = alloc ? alloc * 2 : 64;
-			nl = arena_alloc(&p->arena, alloc * sizeof(*nl));
-			if (rd->n)
-				memcpy(nl, rd->lines, rd->n * sizeof(*nl));
-			rd->lines = nl;
-		}
-		rd->lines[rd->n].text = arena_strndup(&p->arena, b.p + ind, b.len - ind);
-		rd->lines[rd->n].len = b.len - ind;
-		rd->lines[rd->n].indent = (int)ind;
-		rd->lines[rd->n].num = num;
-		rd->n++;
+	rd->fd = fd;
+	if (fd < 0) {
+		rd->buf = (char *)text;
+		rd->end = len;
+		rd->eof = true;
 	}
-	hvt_buf_release(&b);
 }
 
-static const struct line *reader_next(struct reader *rd, int prev_indent, int *indent)
+void reader_release(struct reader *rd)
 {
-	const struct line *l;
+	if (rd->fd >= 0) {
+		free(rd->buf);
+		close(rd->fd);
+	}
+	hvt_buf_release(&rd->text);
+	hvt_buf_release(&rd->stored_text);
+	memset(rd, 0, sizeof(*rd));
+	rd->fd = -1;
+}
 
+/* Read more of the file; 0, or a negative errno. */
+static int reader_fill(struct reader *rd)
+{
+	ssize_t n;
+
+	if (rd->pos) {
+		memmove(rd->buf, rd->buf + rd->pos, rd->end - rd->pos);
+		rd->end -= rd->pos;
+		rd->pos = 0;
+	}
+	if (rd->end == rd->cap) {
+		rd->cap = rd->cap ? rd->cap * 2 : 65536;
+		rd->buf = hvt_realloc(rd->buf, rd->cap);
+	}
+	do
+		n = read(rd->fd, rd->buf + rd->end, rd->cap - rd->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		rd->eof = true;
+	rd->end += (size_t)n;
+	return 0;
+}
+
+/* 1: a line break of this many bytes at s (m bytes available), 0: none, -1: need more */
+static int line_break(const unsigned char *s, size_t m, bool eof)
+{
+	switch (s[0]) {
+	case '\n': case '\v': case '\f': case 0x1c: case 0x1d: case 0x1e:
+		return 1;
+	case '\r':
+		if (m < 2)
+			return eof ? 1 : -1;
+		return s[1] == '\n' ? 2 : 1;
+	case 0xc2:
+		if (m < 2)
+			return eof ? 0 : -1;
+		return s[1] == 0x85 ? 2 : 0;
+	case 0xe2:
+		if (m < 3)
+			return eof ? 0 : -1;
+		return s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9) ? 3 : 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The next physical line into *s, *n: 1, 0 at the end of the text, or a
+ * negative errno.
+ */
+static int next_raw_line(struct reader *rd, const char **s, size_t *n)
+{
+	size_t i = rd->pos;
+
+	for (;;) {
+		const unsigned char *b = (const unsigned char *)rd->buf;
+
+		for (; i < rd->end; i++) {
+			int k;
+
+			while (i + 8 <= rd->end && !word_special(b + i))
+				i += 8;
+			if (i >= rd->end)
+				break;
+			if (b[i] > '\r' && b[i] < 0x1c)
+				continue;
+			if (b[i] >= ' ' && b[i] != 0xc2 && b[i] != 0xe2)
+				continue;
+			k = line_break(b + i, rd->end - i, rd->eof);
+			if (k < 0)
+				break;
+			if (k > 0) {
+				*s = rd->buf + rd->pos;
+				*n = i - rd->pos;
+				rd->pos = i + (size_t)k;
+				rd->num++;
+				return 1;
+			}
+		}
+		if (rd->eof) {
+			if (rd->pos >= rd->end)
+				return 0;
+			*s = rd->buf + rd->pos;
+			*n = rd->end - rd->pos;
+			rd->pos = rd->end;
+			rd->num++;
+			return 1;
+		}
+		i -= rd->pos;
+		{
+			int rc = reader_fill(rd);
+
+			if (rc)
+				return rc;
+		}
+	}
+}
+
+/*
+ * The next line of the plan into rd->cur: 1, 0 at the end, or a negative
+ * errno with lx's error set.
+ */
+static int read_line(struct lexer *lx)
+{
+	struct reader *rd = lx->rd;
+
+	for (;;) {
+		const char *s = NULL, *t;
+		size_t n = 0, bad, ind = 0, len;
+		int rc = next_raw_line(rd, &s, &n), chars = 0;
+
+		if (rc <= 0) {
+			if (rc < 0) {
+				lx->linenum = rd->num + 1;
+				return plan_err(lx->err, rc, "%s:%d: cannot read: %s", rd->file,
+						lx->linenum, strerror(-rc));
+			}
+			return 0;
+		}
+		lx->linenum = rd->num;
+		bad = utf8_check(s, n);
+		if (bad < n)
+			return lex_error(lx, utf8_chars(s, bad) + 1, "invalid UTF-8 (byte 0x%02x):"
+					 " plans are UTF-8 text", (unsigned char)s[bad]);
+		if (memchr(s, '\t', n)) {
+			/* expandtabs(): columns count characters */
+			int col = 0;
+
+			rd->text.len = 0;
+			for (size_t k = 0; k < n; k++) {
+				if (s[k] == '\t') {
+					do {
+						hvt_buf_add(&rd->text, " ", 1);
+						col++;
+					} while (col % 8);
+				} else {
+					hvt_buf_add(&rd->text, &s[k], 1);
+					col += ((unsigned char)s[k] & 0xc0) != 0x80;
+				}
+			}
+			t = rd->text.p;
+			len = rd->text.len;
+		} else {
+			t = s;
+			len = n;
+		}
+		for (size_t w; len && (w = py_space_before(t, len));)
+			len -= w;
+		for (size_t w; ind < len && (w = space_at(t + ind, len - ind)); chars++)
+			ind += w;
+		if (ind == len || t[ind] == '#' || (t[ind] == '/' && ind + 1 < len && t[ind + 1] == '/'))
+			continue;
+		{
+			const char *nul = memchr(t + ind, '\0', len - ind);
+
+			if (nul)
+				return lex_error(lx, chars + utf8_chars(t + ind, (size_t)(nul - t) - ind) + 1,
+						 "NUL byte: plans are text");
+		}
+		rd->cur.text = t + ind;
+		rd->cur.len = len - ind;
+		rd->cur.indent = chars;
+		rd->cur.num = rd->num;
+		return 1;
+	}
+}
+
+/* The next line indented deeper than prev_indent; NULL (and rc) otherwise. */
+static const struct line *reader_next(struct lexer *lx, int prev_indent, int *indent, int *rc)
+{
+	struct reader *rd = lx->rd;
+
+	*rc = 0;
 	if (rd->has_stored) {
 		rd->has_stored = false;
 		*indent = rd->stored.indent;
 		return &rd->stored;
 	}
-	if (rd->idx >= rd->n) {
-		*indent = -1;
-		return NULL;
+	if (!rd->have) {
+		int r = read_line(lx);
+
+		if (r <= 0) {
+			*rc = r;
+			*indent = -1;
+			return NULL;
+		}
+		rd->have = true;
 	}
-	l = &rd->lines[rd->idx];
-	*indent = l->indent;
-	if (l->indent <= prev_indent)
+	*indent = rd->cur.indent;
+	if (rd->cur.indent <= prev_indent)
 		return NULL;
-	rd->idx++;
-	return l;
+	rd->have = false;
+	return &rd->cur;
 }
 
 /* ---- tokens ---- */
@@ -122,6 +372,7 @@ static const char *const tok_names[] = {
 static const char *const op_text[] = {
 	[OP_SET] = "=", [OP_APPEND] = "+=", [OP_PREPEND] = "<=", [OP_LAZY] = "~=",
 	[OP_RSET] = "?=", [OP_RAPPEND] = "?+=", [OP_RPREPEND] = "?<=", [OP_DEL] = "del",
+	[OP_SUFFIX] = "suffix",
 };
 
 void tokv_push(struct tokv *tv, const struct tok *t)
@@ -144,9 +395,9 @@ int lex_error(struct lexer *lx, int col, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (col > 0)
-		return hvt_err_set(lx->err, -EINVAL, "%s:%d:%d: %s", lx->rd->file,
-				   lx->linenum, col, msg);
-	return hvt_err_set(lx->err, -EINVAL, "%s:%d: %s", lx->rd->file, lx->linenum, msg);
+		return plan_err(lx->err, -EINVAL, "%s:%d:%d: %s", lx->rd->file, lx->linenum, col,
+				msg);
+	return plan_err(lx->err, -EINVAL, "%s:%d: %s", lx->rd->file, lx->linenum, msg);
 }
 
 static void lex_push(struct lexer *lx, enum tok_type t, const char *s, size_t len, size_t pos)
@@ -160,6 +411,7 @@ static void lex_push(struct lexer *lx, enum tok_type t, const char *s, size_t le
 	k->col = lx->ln ? lx->ln->indent + (int)pos + 1 : 0;
 }
 
+/* Python's isalnum() or "_-"; other characters beyond ASCII count as letters */
 static bool id_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -187,25 +439,37 @@ static int oper_kind(const char *o, size_t n)
 /* The leftmost operator of a line, as avocado-vt's fast path finds it. */
 static bool find_operator(const char *s, size_t len, size_t *start, size_t *end, enum op_kind *k)
 {
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+	for (const char *q = s; (q = memchr(q, '=', len - (size_t)(q - s)));) {
+		size_t i = (size_t)(q - s);
 
-		if (c == '=') {
-			*k = OP_SET, *start = i, *end = i + 1;
-			return true;
-		}
-		if (i + 1 < len && s[i + 1] == '=' && (c == '+' || c == '<' || c == '~' || c == '?')) {
-			*k = c == '+' ? OP_APPEND : c == '<' ? OP_PREPEND : c == '~' ? OP_LAZY : OP_RSET;
-			*start = i, *end = i + 2;
-			return true;
-		}
-		if (c == '?' && i + 2 < len && s[i + 2] == '=' && (s[i + 1] == '+' || s[i + 1] == '<')) {
-			*k = s[i + 1] == '+' ? OP_RAPPEND : OP_RPREPEND;
-			*start = i, *end = i + 3;
-			return true;
+		/* the operator may start up to two characters before its '=' */
+		for (size_t b = i >= 2 ? i - 2 : 0; b <= i; b++) {
+			char c = s[b];
+
+			if (b == i) {
+				*k = OP_SET, *start = i, *end = i + 1;
+				return true;
+			}
+			if (b + 1 == i && (c == '+' || c == '<' || c == '~' || c == '?')) {
+				*k = c == '+' ? OP_APPEND : c == '<' ? OP_PREPEND : c == '~' ? OP_LAZY :
+				     OP_RSET;
+				*start = b, *end = i + 1;
+				return true;
+			}
+			if (b + 2 == i && c == '?' && (s[b + 1] == '+' || s[b + 1] == '<')) {
+				*k = s[b + 1] == '+' ? OP_RAPPEND : OP_RPREPEND;
+				*start = b, *end = i + 1;
+				return true;
+			}
 		}
 	}
 	return false;
+}
+
+static void skip_space(struct lexer *lx, const char *s, size_t n)
+{
+	for (size_t w; lx->pos < n && (w = space_at(s + lx->pos, n - lx->pos));)
+		lx->pos += w;
 }
 
 static void line_start(struct lexer *lx, const struct line *l)
@@ -254,8 +518,7 @@ static void line_start(struct lexer *lx, const struct line *l)
 	}
 #undef KW
 	if (lx->q[lx->qh].t != T_VARIANTS && lx->q[lx->qh].t != T_DASH)
-		while (lx->pos < n && py_space((unsigned char)s[lx->pos]))
-			lx->pos++;
+		skip_space(lx, s, n);
 }
 
 static void flush_chars(struct lexer *lx)
@@ -272,9 +535,10 @@ static int lex_step(struct lexer *lx)
 	const char *s = lx->ln->text;
 	size_t n = lx->ln->len, pos = lx->pos;
 	unsigned char c = (unsigned char)s[pos];
+	size_t ws = space_at(s + pos, n - pos);
 	int k;
 
-	if (id_char(c)) {
+	if (!ws && id_char(c)) {
 		if (!lx->clen)
 			lx->cstart = pos;
 		lx->clen++;
@@ -292,9 +556,9 @@ static int lex_step(struct lexer *lx)
 		return 0;
 	}
 	flush_chars(lx);
-	if (py_space(c)) {
-		while (pos < n && py_space((unsigned char)s[pos]))
-			pos++;
+	if (ws) {
+		while (pos < n && (ws = space_at(s + pos, n - pos)))
+			pos += ws;
 		if (pos >= n) {
 			lx->pos = pos;
 			return 0;
@@ -313,7 +577,7 @@ static int lex_step(struct lexer *lx)
 		lex_push(lx, T_OP, s + pos - lx->noper, lx->noper + 1, pos - lx->noper);
 		lx->q[(lx->qh + lx->qn - 1) % HVT_ARRAY_SIZE(lx->q)].op = (enum op_kind)k;
 		lx->noper = 0;
-	} else if (strchr("-.:@,[]()!", (int)c) && c) {
+	} else if (c && strchr("-.:@,[]()!", (int)c)) {
 		static const enum tok_type map[] = {
 			T_DASH, T_DOT, T_COLON, T_AT, T_COMMA, T_LBRACK, T_RBRACK,
 			T_LPAREN, T_RPAREN, T_NOT,
@@ -355,14 +619,18 @@ int lex_next(struct lexer *lx, struct tok *out)
 			return 0;
 		}
 		if (!lx->ln) {
-			const struct line *l = reader_next(lx->rd, lx->prev_indent, &indent);
+			const struct line *l = reader_next(lx, lx->prev_indent, &indent, &rc);
 
+			if (rc < 0)
+				return rc;
 			memset(out, 0, sizeof(*out));
 			out->indent = indent;
 			if (!l) {
 				out->t = T_ENDBLOCK;
 				return 0;
 			}
+			if (lx->p->tree.full)
+				return lex_error(lx, 0, "the plan is too large (over 4 GiB in memory)");
 			out->t = T_INDENT;
 			out->col = indent + 1;
 			line_start(lx, l);
@@ -381,10 +649,10 @@ int lex_next(struct lexer *lx, struct tok *out)
 				if (!colon || (size_t)(colon - s) > me) {
 					size_t e = ms, vs = me;
 
-					while (e && py_space((unsigned char)s[e - 1]))
-						e--;
-					while (vs < n && py_space((unsigned char)s[vs]))
-						vs++;
+					for (size_t w; e && (w = py_space_before(s, e));)
+						e -= w;
+					for (size_t w; vs < n && (w = space_at(s + vs, n - vs));)
+						vs += w;
 					lex_push(lx, T_IDENT, s, e, 0);
 					lex_push(lx, T_OP, s + ms, me - ms, ms);
 					lx->q[(lx->qh + lx->qn - 1) % HVT_ARRAY_SIZE(lx->q)].op = k;
@@ -421,15 +689,14 @@ int lex_next(struct lexer *lx, struct tok *out)
 void lex_rest_string(struct lexer *lx, struct tok *out)
 {
 	const char *s = lx->ln->text;
-	size_t n = lx->ln->len, pos = lx->pos;
+	size_t n = lx->ln->len;
 
-	while (pos < n && py_space((unsigned char)s[pos]))
-		pos++;
+	skip_space(lx, s, n);
 	memset(out, 0, sizeof(*out));
 	out->t = T_STRING;
-	out->s = s + pos;
-	out->len = n - pos;
-	out->col = lx->ln->indent + (int)pos + 1;
+	out->s = s + lx->pos;
+	out->len = n - lx->pos;
+	out->col = lx->ln->indent + (int)lx->pos + 1;
 	lx->qn = 0;
 	lx->phase = PH_DONE;
 	lx->ln = NULL;

@@ -2,6 +2,8 @@
 /*
  * The plan lexer: a plan's text as lines (comments dropped, tabs expanded)
  * and each line as tokens, the way avocado-vt's cartesian_config reads it.
+ * Lines are read one at a time, from a file or from memory, so a plan is
+ * never held in memory as a whole.
  */
 #ifndef HVT_PLAN_LEX_H
 #define HVT_PLAN_LEX_H
@@ -12,19 +14,29 @@
 #include "plan-int.h"
 
 struct line {
-	const char *text;	/* stripped, tabs expanded */
+	const char *text;	/* stripped, tabs expanded; valid until the next line */
 	size_t len;
-	int indent;
+	int indent;		/* in characters, as Python counts them */
 	int num;
 };
 
 struct reader {
-	const char *file;
+	const char *file;	/* for messages; lives in the plan's arena */
 	bool is_file;
-	struct line *lines;
-	size_t n, idx;
+	int fd;			/* -1: the text is in memory */
+	const char *mem;
+	size_t mlen;
+	char *buf;		/* bytes of the file not split into lines yet */
+	size_t pos, end, cap;
+	bool eof;
+	int num;		/* number of the last line split */
+	struct hvt_buf text;	/* the current line */
+	struct line cur;	/* the next plan line, read ahead */
+	bool have;
 	bool has_stored;	/* a line to read again (the rest of "cond: x = 1") */
 	struct line stored;
+	struct hvt_buf stored_text;
+	int rc;			/* a line could not be read: see the lexer's error */
 };
 
 enum tok_type {
@@ -40,7 +52,7 @@ enum tok_type {
 
 struct tok {
 	enum tok_type t;
-	const char *s;		/* text (not NUL-terminated) */
+	const char *s;		/* text (not NUL-terminated), valid until the next line */
 	size_t len;
 	enum op_kind op;
 	int col;		/* 1-based */
@@ -70,13 +82,15 @@ struct lexer {
 };
 
 /*
- * Split text into the lines of rd (kept in p's arena): Python's
- * splitlines(), rstrip() and expandtabs(), then comments and blank lines
- * dropped. file names the text in messages; relative includes in it are
- * resolved against its directory if is_file.
+ * Read plan lines from fd (-1: from the len bytes at text, which must stay
+ * valid) as Python's splitlines(), rstrip() and expandtabs() would split
+ * the decoded text, then drop comments and blank lines. file names the
+ * text in messages; relative includes in it are resolved against its
+ * directory if is_file.
  */
-void reader_init(struct reader *rd, struct hvt_plan *p, const char *file,
-		 bool is_file, const char *text, size_t len);
+void reader_init(struct reader *rd, const char *file, bool is_file, int fd,
+		 const char *text, size_t len);
+void reader_release(struct reader *rd);
 
 void tokv_push(struct tokv *tv, const struct tok *t);
 
@@ -85,7 +99,8 @@ int lex_error(struct lexer *lx, int col, const char *fmt, ...) HVT_PRINTF(3, 4);
 /*
  * The next token: T_INDENT starts a line indented deeper than
  * lx->prev_indent, T_ENDBLOCK comes instead of a line that is not.
- * Returns 0 or -EINVAL (an unknown operator, a stray character).
+ * Returns 0 or a negative errno: an unknown operator, a stray character,
+ * a line that is not UTF-8 or has a NUL byte, a read error.
  */
 int lex_next(struct lexer *lx, struct tok *out);
 /* The rest of the current line as one string; also consumes the line end. */
@@ -96,5 +111,10 @@ int lex_expect(struct lexer *lx, unsigned mask, bool skip_white, struct tok *t);
 int lex_until(struct lexer *lx, unsigned end, bool nowhite, struct tokv *tv);
 /* Append a token as Python's str() shows it, for keys written in strict mode. */
 void tok_text(struct hvt_buf *b, const struct tok *t);
+/*
+ * The length of the white space character (Python's str.isspace()) at s,
+ * n bytes long, or 0.
+ */
+size_t py_space(const char *s, size_t n);
 
 #endif

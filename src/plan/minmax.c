@@ -87,17 +87,37 @@ static int compare_string(const char *a, const char *b, int *cmp)
 	return 0;
 }
 
+/* The key KEY_max (_min, _fixed) bounds, as Python's key.split("_max")[0]. */
+static int base_key(struct hvt_plan *p, int key, const char *sfx)
+{
+	const char *k = p->strs.str[key];
+
+	if ((size_t)key >= p->npbase) {
+		size_t n = (size_t)key * 2 + 16;
+
+		p->pbase = hvt_realloc(p->pbase, n * sizeof(*p->pbase));
+		for (size_t i = p->npbase; i < n; i++)
+			p->pbase[i] = -1;
+		p->npbase = n;
+	}
+	if (p->pbase[key] < 0)
+		p->pbase[key] = strtab_intern(&p->strs, k, (size_t)(strstr(k, sfx) - k));
+	return p->pbase[key];
+}
+
 int vdict_minmax(struct vdict *d, struct hvt_plan *p, struct hvt_err *err)
 {
 	static const char *const sfx[] = { "_max", "_min", "_fixed" };
 	struct { int key; size_t from; } *tmp = NULL;
-	size_t ntmp = 0, n = d->n;
+	size_t ntmp = 0, atmp = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	/* the entries whose keys end in _max, _min or _fixed, in dict order */
+	for (size_t pi = 0; pi < d->npost; pi++) {
+		size_t i = d->post[pi];
 		struct entry *e = &d->e[i];
 		const char *k;
-		int which = -1, tk;
+		int which, tk;
 		struct entry *base;
 
 		if (!e->live)
@@ -106,7 +126,7 @@ int vdict_minmax(struct vdict *d, struct hvt_plan *p, struct hvt_err *err)
 		if (which < 0)
 			continue;
 		k = p->strs.str[e->key];
-		tk = strtab_intern(&p->strs, k, (size_t)(strstr(k, sfx[which]) - k));
+		tk = base_key(p, e->key, sfx[which]);
 		if (plan_key_reserved(p, tk))
 			continue;
 		base = vdict_get(d, tk);
@@ -114,32 +134,31 @@ int vdict_minmax(struct vdict *d, struct hvt_plan *p, struct hvt_err *err)
 			int cmp;
 
 			if (compare_string(base->v, e->v, &cmp)) {
-				rc = hvt_err_set(err, -EINVAL, "%s: variant '%s': cannot compare '%s = %s'"
-						 " with '%s = %s' as numbers", p->file, d->name.p,
-						 p->strs.str[tk], base->v, k, e->v);
+				rc = plan_err(err, -EINVAL, "%s: variant '%s': cannot compare '%s = %s'"
+					      " with '%s = %s' as numbers", p->file, d->name.p,
+					      p->strs.str[tk], base->v, k, e->v);
 				goto out;
 			}
 			if (which == 0 ? cmp <= 0 : cmp >= 0)
 				continue;
 		}
-		tmp = hvt_realloc(tmp, (ntmp + 1) * sizeof(*tmp));
 		for (size_t j = 0; j < ntmp; j++) {
 			if (tmp[j].key == tk) {
 				tmp[j].from = i;
 				goto next;
 			}
 		}
+		if (ntmp == atmp) {
+			atmp = atmp ? atmp * 2 : 8;
+			tmp = hvt_realloc(tmp, atmp * sizeof(*tmp));
+		}
 		tmp[ntmp].key = tk;
 		tmp[ntmp].from = i;
 		ntmp++;
 next:;
 	}
-	for (size_t j = 0; j < ntmp; j++) {
-		char *v = hvt_strndup(d->e[tmp[j].from].v, d->e[tmp[j].from].len);
-
-		vdict_set(d, p, tmp[j].key, v, strlen(v));
-		free(v);
-	}
+	for (size_t j = 0; j < ntmp; j++)
+		vdict_set(d, p, tmp[j].key, d->e[tmp[j].from].v, d->e[tmp[j].from].len);
 out:
 	free(tmp);
 	return rc;

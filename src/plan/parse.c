@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The plan parser: tokens -> avocado-vt's node tree. The block parser
- * follows avocado-vt's cartesian_config Parser step by step (statements,
- * variants blocks, conditions, includes), because its quirks decide what
- * a plan means.
+ * The plan parser: tokens -> avocado-vt's node tree, written in the
+ * compact form of tree.h. The block parser follows avocado-vt's
+ * cartesian_config Parser step by step (statements, variants blocks,
+ * conditions, includes), because its quirks decide what a plan means.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "env.h"
 #include "lex.h"
@@ -16,52 +18,147 @@
 #define MAX_NESTING 256
 #define MAX_INCLUDES 64
 
-struct include_frame {
-	char *real;
-};
-
 struct parser {
 	struct hvt_plan *p;
 	struct hvt_err *err;
 	int depth;
-	struct include_frame inc[MAX_INCLUDES];
+	char *inc[MAX_INCLUDES];	/* real paths of the files being read */
 	size_t ninc;
 };
 
-static struct item *new_item(struct lexer *lx, enum item_kind kind)
+static bool has_text(const char *s, size_t n, const char *what)
 {
-	struct item *it = arena_alloc(&lx->p->arena, sizeof(*it));
+	size_t wl = strlen(what);
 
-	it->kind = kind;
-	it->file = lx->rd->file;
-	it->line = lx->linenum;
-	return it;
+	for (const char *q = s; n >= wl && (q = memchr(q, what[0], n - (size_t)(q - s) - wl + 1));
+	     q++)
+		if (!memcmp(q, what, wl))
+			return true;
+	return false;
 }
 
-static int add_op(struct lexer *lx, struct node *node, enum op_kind op, const char *key,
-		  size_t klen, const char *val, size_t vlen, int col)
+/*
+ * The "${key}" of a value, as avocado-vt's r"\$\{(.+?)\}" finds them one
+ * after the other: the key is the text up to the first "}" after at least
+ * one character. Their keys are interned, so that a walk looks them up by id.
+ */
+static void put_refs(struct hvt_plan *p, struct hvt_buf *b, const char *v, size_t len)
+{
+	size_t n = 0, at = b->len, start = 0;
+
+	put_varint(b, 0);
+	for (;;) {
+		const char *m = NULL, *close;
+
+		for (const char *q = v + start; (q = memchr(q, '$', len - (size_t)(q - v))); q++) {
+			if ((size_t)(q - v) + 3 < len && q[1] == '{') {
+				m = q;
+				break;
+			}
+		}
+		if (!m)
+			break;
+		close = memchr(m + 3, '}', len - (size_t)(m + 3 - v));
+		if (!close)
+			break;
+		put_varint(b, (uint32_t)(m - v));
+		put_varint(b, (uint32_t)(close + 1 - v));
+		put_varint(b, (uint32_t)strtab_intern(&p->strs, m + 2, (size_t)(close - m - 2)));
+		n++;
+		start = (size_t)(close + 1 - v);
+	}
+	if (n) {
+		/* the count goes first: write it again in front */
+		struct hvt_buf tmp = HVT_BUF_INIT;
+
+		put_varint(&tmp, (uint32_t)n);
+		hvt_buf_add(&tmp, b->p + at + 1, b->len - at - 1);
+		b->len = at;
+		hvt_buf_add(b, tmp.p, tmp.len);
+		hvt_buf_release(&tmp);
+	}
+}
+
+/* Append an operation to the chain at cur. */
+static int emit_op(struct lexer *lx, struct cursor *cur, enum op_kind op, const char *key,
+		   size_t klen, const char *val, size_t vlen, int col)
 {
 	struct hvt_plan *p = lx->p;
-	struct item *it = new_item(lx, IT_OP);
-	int rc;
+	struct tree *t = &p->tree;
+	uint8_t flags = (uint8_t)op;
+	int key_id = 0, rx = -1, rc;
 
-	it->op = op;
-	it->keytext = arena_strndup(&p->arena, key, klen);
-	it->key = strtab_intern(&p->strs, key, klen);
-	it->value = arena_strndup(&p->arena, val, vlen);
-	it->vlen = vlen;
-	it->dollar = memchr(val, '$', vlen) != NULL;
 	if (op == OP_RSET || op == OP_RAPPEND || op == OP_RPREPEND || op == OP_DEL) {
-		rc = key_regex_compile(lx, it->keytext, &it->re, col);
+		char *re = hvt_strndup(key, klen);
+
+		rc = key_regex_compile(lx, re, &rx, col);
+		free(re);
 		if (rc)
 			return rc;
+	} else {
+		key_id = strtab_intern(&p->strs, key, klen);
+		if (plan_key_reserved(p, key_id))
+			flags |= OPF_KEY_RESERVED;
 	}
-	node_add(p, node, it);
+	if (has_text(val, vlen, "${")) {
+		flags |= OPF_DOLLAR;
+		if (has_text(val, vlen, "${name}") || has_text(val, vlen, "${shortname}") ||
+		    has_text(val, vlen, "${dep}"))
+			flags |= OPF_RESERVED;
+	}
+	t->item.len = 0;
+	hvt_buf_add(&t->item, &flags, 1);
+	put_varint(&t->item, (uint32_t)key_id);
+	if (rx >= 0)
+		put_varint(&t->item, (uint32_t)rx);
+	put_varint(&t->item, (uint32_t)vlen);
+	hvt_buf_add(&t->item, val, vlen);
+	hvt_buf_add(&t->item, "", 1);
+	if (flags & OPF_DOLLAR)
+		put_refs(p, &t->item, val, vlen);
+	chain_op(t, cur->chain);
 	return 0;
 }
 
-static struct node *parse_block(struct parser *ps, struct lexer *lx, struct node *node,
-				int prev_indent);
+static void emit_filter(struct hvt_plan *p, struct cursor *cur, uint8_t kind,
+			const struct filter *f)
+{
+	struct tree *t = &p->tree;
+	int fi = plan_add_filter(p, f);
+
+	t->item.len = 0;
+	hvt_buf_add(&t->item, &kind, 1);
+	put_varint(&t->item, (uint32_t)fi);
+	chain_item(t, cur->chain);
+}
+
+static void emit_join(struct hvt_plan *p, struct cursor *cur, const struct filter *f)
+{
+	struct tree *t = &p->tree;
+	struct hvt_buf item = HVT_BUF_INIT;
+
+	/* one "only" per word: the terms of the product */
+	hvt_buf_add(&item, (uint8_t[]){ R_JOIN }, 1);
+	put_varint(&item, (uint32_t)f->n);
+	for (size_t w = 0; w < f->n; w++) {
+		struct filter one = { &f->w[w], 1 };
+
+		hvt_buf_add(&item, (uint8_t[]){ R_ONLY }, 1);
+		put_varint(&item, (uint32_t)plan_add_filter(p, &one));
+	}
+	t->item.len = 0;
+	hvt_buf_add(&t->item, item.p, item.len);
+	hvt_buf_release(&item);
+	chain_item(t, cur->chain);
+	if (cur->node && !t->full) {
+		uint8_t *tag = tree_mut(t, cur->node);
+
+		*tag |= N_JOIN;
+	}
+}
+
+static int parse_block(struct parser *ps, struct lexer *lx, struct cursor *cur,
+		       int prev_indent);
 
 static char *path_dirname(const char *path)
 {
@@ -72,17 +169,14 @@ static char *path_dirname(const char *path)
 	return hvt_strndup(path, (size_t)(slash - path) + 1);
 }
 
-static struct node *parse_include(struct parser *ps, struct lexer *lx, struct node *node,
-				  const struct tok *pathtok)
+static int parse_include(struct parser *ps, struct lexer *lx, struct cursor *cur,
+			 const struct tok *pathtok)
 {
 	char *path = hvt_strndup(pathtok->s, pathtok->len), *full = NULL, *real = NULL;
-	char *text = NULL, *fname;
-	struct node *ret = NULL;
-	struct stat st;
 	struct lexer sub;
 	struct reader rd;
-	size_t len;
-	int line = lx->linenum;
+	struct stat st;
+	int line = lx->linenum, rc, fd;
 
 	if (path[0] == '~' && (path[1] == '/' || !path[1]) && hvt_env_home()) {
 		full = hvt_asprintf("%s%s", hvt_env_home(), path + 1);
@@ -95,44 +189,45 @@ static struct node *parse_include(struct parser *ps, struct lexer *lx, struct no
 		full = hvt_strdup(path);
 	}
 	if (stat(full, &st) || !S_ISREG(st.st_mode)) {
-		hvt_err_set(ps->err, -ENOENT, "%s:%d:%d: include '%s': file does not exist or is"
-			    " not a regular file", lx->rd->file, line, pathtok->col, full);
+		rc = plan_err(ps->err, -ENOENT, "%s:%d:%d: include '%s': file does not exist or is"
+			      " not a regular file", lx->rd->file, line, pathtok->col, full);
 		goto out;
 	}
 	real = realpath(full, NULL);
 	for (size_t i = 0; real && i < ps->ninc; i++) {
-		if (!strcmp(ps->inc[i].real, real)) {
-			hvt_err_set(ps->err, -ELOOP, "%s:%d:%d: include cycle: '%s' includes itself",
-				    lx->rd->file, line, pathtok->col, full);
+		if (!strcmp(ps->inc[i], real)) {
+			rc = plan_err(ps->err, -ELOOP, "%s:%d:%d: include cycle: '%s' includes itself",
+				      lx->rd->file, line, pathtok->col, full);
 			goto out;
 		}
 	}
 	if (ps->ninc >= MAX_INCLUDES) {
-		hvt_err_set(ps->err, -ELOOP, "%s:%d:%d: includes nested more than %d deep",
-			    lx->rd->file, line, pathtok->col, MAX_INCLUDES);
+		rc = plan_err(ps->err, -ELOOP, "%s:%d:%d: includes nested more than %d deep",
+			      lx->rd->file, line, pathtok->col, MAX_INCLUDES);
 		goto out;
 	}
-	if (hvt_file_read(full, &text, &len, ps->err)) {
-		hvt_err_prefix(ps->err, "%s:%d:%d: include", lx->rd->file, line, pathtok->col);
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = plan_err(ps->err, -errno, "%s:%d:%d: include: cannot open %s: %s",
+			      lx->rd->file, line, pathtok->col, full, strerror(errno));
 		goto out;
 	}
-	fname = arena_strndup(&ps->p->arena, full, strlen(full));
-	reader_init(&rd, ps->p, fname, true, text, len);
+	reader_init(&rd, arena_strndup(&ps->p->arena, full, strlen(full)), true, fd, NULL, 0);
 	memset(&sub, 0, sizeof(sub));
 	sub.p = lx->p;
 	sub.err = lx->err;
 	sub.rd = &rd;
 	sub.prev_indent = -1;
-	ps->inc[ps->ninc++].real = real;
+	ps->inc[ps->ninc++] = real;
 	real = NULL;
-	ret = parse_block(ps, &sub, node, -1);
-	free(ps->inc[--ps->ninc].real);
+	rc = parse_block(ps, &sub, cur, -1);
+	free(ps->inc[--ps->ninc]);
+	reader_release(&rd);
 out:
-	free(text);
 	free(real);
 	free(full);
 	free(path);
-	return ret;
+	return rc;
 }
 
 /* Compare two token lists up to the shorter one, as avocado-vt does. */
@@ -148,144 +243,186 @@ static bool cmd_tokens(const struct tokv *a, const struct tok *b, size_t nb)
 	return true;
 }
 
+/* The [default=...] values of a variants line; their texts are copies. */
 struct meta_default {
 	struct tokv *v;
 	size_t n;
 	bool any;		/* a [default] without value was seen */
 };
 
+static void meta_free_one(struct tokv *v)
+{
+	for (size_t k = 0; k < v->n; k++)
+		if (v->v[k].t == T_IDENT || v->v[k].t == T_STRING)
+			free((char *)v->v[k].s);
+	free(v->v);
+}
+
 static void meta_clear(struct meta_default *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		free(m->v[i].v);
+		meta_free_one(&m->v[i]);
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }
 
-static struct node *parse_variants(struct parser *ps, struct lexer *lx, struct node *node,
-				   int indent, int var_indent, int var_name,
-				   struct meta_default *meta)
+static void meta_remove(struct meta_default *m, size_t i)
+{
+	meta_free_one(&m->v[i]);
+	memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
+	m->n--;
+}
+
+/* The entries of a variants block, then the block; *cur becomes the block. */
+static int parse_variants(struct parser *ps, struct lexer *lx, struct cursor *cur,
+			  int indent, int var_indent, int var_name, struct meta_default *meta)
 {
 	struct hvt_plan *p = ps->p;
-	struct node *node4 = plan_node_new(p);
+	struct tree *t = &p->tree;
 	bool already_default = false, meta_with_default = meta->n > 0;
 	struct tokv name = { NULL, 0, 0 }, deps = { NULL, 0, 0 };
-	struct tok t;
-	int rc;
+	struct hvt_buf joined = HVT_BUF_INIT, raw = HVT_BUF_INIT, hdr = HVT_BUF_INIT;
+	struct hvt_buf deltas = HVT_BUF_INIT;
+	ref_t dflt = 0, prev = 0;
+	size_t nchildren = 0;
+	const char *vn = var_name >= 0 ? p->strs.str[var_name] : NULL;
+	struct cursor outer = *cur;
+	struct chain *bc;
+	struct tok tk;
+	int rc = 0;
 
 	for (;;) {
-		struct node *node2, *node3;
-		const struct tok *nm;
-		size_t nnm, nraw;
+		struct chain ec = { 0 };
+		struct cursor ecur;
+		ref_t n2;
+		size_t nraw;
 		bool is_default;
-		struct filter dep = { NULL, 0 };
-		struct label *labels;
-		size_t nlabels = 0;
+		int dep = -1;
+		uint8_t tag;
 
 		lx->prev_indent = var_indent;
-		if (lex_expect(lx, M(T_IDENT) | M(T_AT) | M(T_INDENT) | M(T_ENDBLOCK), true, &t))
-			goto fail;
-		if (t.t == T_ENDBLOCK)
+		rc = lex_expect(lx, M(T_IDENT) | M(T_AT) | M(T_INDENT) | M(T_ENDBLOCK), true, &tk);
+		if (rc)
+			goto out;
+		if (tk.t == T_ENDBLOCK)
 			break;
-		if (t.t == T_INDENT) {
-			if (lex_expect(lx, M(T_DASH), true, &t))
-				goto fail;
-			if (lex_expect(lx, M(T_IDENT) | M(T_AT), true, &t))
-				goto fail;
+		if (tk.t == T_INDENT) {
+			rc = lex_expect(lx, M(T_DASH), true, &tk);
+			if (!rc)
+				rc = lex_expect(lx, M(T_IDENT) | M(T_AT), true, &tk);
+			if (rc)
+				goto out;
 		}
-		is_default = t.t == T_AT;
+		is_default = tk.t == T_AT;
 		name.n = 0;
 		if (!is_default)
-			tokv_push(&name, &t);
+			tokv_push(&name, &tk);
 		for (;;) {
 			struct tok k;
 
-			if (lex_next(lx, &k))
-				goto fail;
+			rc = lex_next(lx, &k);
+			if (rc)
+				goto out;
 			if (k.t == T_COLON)
 				break;
 			if (k.t != T_IDENT && k.t != T_DOT) {
-				lex_error(lx, k.col, "bad variant name: expected a name, '.' or ':'%s",
-					  k.t == T_WHITE ? " (no space before ':')" : "");
-				goto fail;
+				rc = lex_error(lx, k.col, "bad variant name: expected a name, '.' or ':'%s",
+					       k.t == T_WHITE ? " (no space before ':')" : "");
+				goto out;
 			}
 			tokv_push(&name, &k);
 		}
-		nm = name.v;
-		nnm = name.n;
 		nraw = name.n;
+		/* the names outlive this line: copy them */
+		joined.len = 0;
+		raw.len = 0;
+		hvt_buf_add(&joined, "", 0);
+		hvt_buf_add(&raw, "", 0);
+		for (size_t i = 0; i < nraw; i++) {
+			if (name.v[i].t != T_IDENT)
+				continue;
+			if (joined.len)
+				hvt_buf_add(&joined, ".", 1);
+			hvt_buf_add(&joined, name.v[i].s, name.v[i].len);
+			name.v[i].s = (const char *)(uintptr_t)raw.len;
+			hvt_buf_add(&raw, joined.p + joined.len - name.v[i].len, name.v[i].len);
+		}
+		for (size_t i = 0; i < nraw; i++)
+			if (name.v[i].t == T_IDENT)
+				name.v[i].s = raw.p + (uintptr_t)name.v[i].s;
 		/* a following white space and the dependencies */
 		do {
-			if (lex_next(lx, &t))
-				goto fail;
-		} while (t.t == T_WHITE);
-		if (t.t != T_ENDL) {
-			deps.n = 0;
-			tokv_push(&deps, &t);
-			{
-				struct tokv rest = { NULL, 0, 0 };
-
-				rc = lex_until(lx, M(T_ENDL), false, &rest);
-				for (size_t i = 0; !rc && i + 1 < rest.n; i++)
-					tokv_push(&deps, &rest.v[i]);
-				free(rest.v);
-				if (rc)
-					goto fail;
-			}
-			if (filter_parse(lx, deps.v, deps.n, &dep))
-				goto fail;
-		}
-		labels = arena_alloc(&p->arena, (nnm + 1) * sizeof(*labels));
-		{
-			struct hvt_buf joined = HVT_BUF_INIT;
-			const char *vn = var_name >= 0 ? p->strs.str[var_name] : NULL;
-
-			hvt_buf_add(&joined, "", 0);
-			for (size_t i = 0; i < nnm; i++) {
-				if (nm[i].t != T_IDENT)
-					continue;
-				labels[nlabels++] = label_make(p, vn, vn ? strlen(vn) : 0, nm[i].s,
-							       nm[i].len);
-				if (joined.len)
-					hvt_buf_add(&joined, ".", 1);
-				hvt_buf_add(&joined, nm[i].s, nm[i].len);
-			}
-			node2 = plan_node_new(p);
-			node_add_child(p, node2, node, false);
-			node2->labels = node->labels;
-			if (vn)
-				rc = add_op(lx, node2, OP_SET, vn, strlen(vn), joined.p, joined.len, 0);
-			else
-				rc = 0;
-			hvt_buf_release(&joined);
+			rc = lex_next(lx, &tk);
 			if (rc)
-				goto fail;
+				goto out;
+		} while (tk.t == T_WHITE);
+		if (tk.t != T_ENDL) {
+			struct tokv rest = { NULL, 0, 0 };
+			struct filter f;
+
+			deps.n = 0;
+			tokv_push(&deps, &tk);
+			rc = lex_until(lx, M(T_ENDL), false, &rest);
+			for (size_t i = 0; !rc && i + 1 < rest.n; i++)
+				tokv_push(&deps, &rest.v[i]);
+			free(rest.v);
+			if (!rc)
+				rc = filter_parse(lx, deps.v, deps.n, &f);
+			if (rc)
+				goto out;
+			dep = plan_add_filter(p, &f);
 		}
-		node3 = parse_block(ps, lx, node2, indent);
-		if (!node3)
-			goto fail;
-		node3->var_name = var_name;
-		node3->name = labels;
-		node3->nname = nlabels;
-		node3->dep = dep;
+		/* the variant's node: its names, dependencies, then its content */
+		tag = R_NODE | N_NAMES | (vn ? N_VAR : 0) | (dep >= 0 ? N_DEP : 0);
+		t->item.len = 0;
+		hvt_buf_add(&t->item, &tag, 1);
+		if (vn)
+			put_varint(&t->item, (uint32_t)var_name + 1);
+		put_varint(&t->item, (uint32_t)joined.len);
+		hvt_buf_add(&t->item, joined.p, joined.len);
+		if (dep >= 0)
+			put_varint(&t->item, (uint32_t)dep);
+		n2 = tree_record(t, &ec);
+		ecur.node = n2;
+		ecur.child = outer.node;
+		ecur.chain = &ec;
+		ecur.cond = false;
+		if (vn)
+			rc = emit_op(lx, &ecur, OP_SET, vn, strlen(vn), joined.p, joined.len, 0);
+		if (!rc)
+			rc = parse_block(ps, lx, &ecur, indent);
+		chain_end(t, ecur.chain);
+		chain_end(t, &ec);
+		if (rc)
+			goto out;
+		if (ecur.node != n2 && !t->full) {
+			/* its body holds variants blocks: the last one is the variant */
+			memcpy(tree_mut(t, ecur.node) + 1 + B_NAMES_FROM, &n2, 4);
+		}
 		if (meta_with_default) {
 			for (size_t i = 0; i < meta->n; i++) {
-				if (cmd_tokens(&meta->v[i], nm, nraw)) {
+				if (cmd_tokens(&meta->v[i], name.v, nraw)) {
 					is_default = true;
-					free(meta->v[i].v);
-					memmove(&meta->v[i], &meta->v[i + 1],
-						(meta->n - i - 1) * sizeof(*meta->v));
-					meta->n--;
+					meta_remove(meta, i);
 					/* Python's remove() while iterating skips one */
 				}
 			}
 		}
-		if (is_default && !already_default) {
-			node3->is_default = true;
-			already_default = true;
+		if (!t->full) {
+			uint8_t *tp = tree_mut(t, n2);
+
+			if (is_default && !already_default) {
+				*tp |= N_DEFAULT;
+				already_default = true;
+				dflt = ecur.node;
+			}
+			if (!is_default)
+				*tp |= N_SHORT;
 		}
-		node3->append_to_shortname = !is_default;
-		node_add_child(p, node4, node3, false);
+		/* the entries' positions grow: each is written as the step from the last */
+		put_varint(&deltas, ecur.node - prev);
+		prev = ecur.node;
+		nchildren++;
 	}
 	if (meta->n) {
 		struct hvt_buf b = HVT_BUF_INIT;
@@ -293,18 +430,35 @@ static struct node *parse_variants(struct parser *ps, struct lexer *lx, struct n
 		hvt_buf_add(&b, "", 0);
 		for (size_t i = 0; i < meta->v[0].n; i++)
 			tok_text(&b, &meta->v[0].v[i]);
-		lex_error(lx, 0, "missing default variant '%s'", b.p);
+		rc = lex_error(lx, 0, "missing default variant '%s'", b.p);
 		hvt_buf_release(&b);
-		goto fail;
+		goto out;
 	}
+	/* the block: its entries all have the node before it as their child */
+	hvt_buf_add(&hdr, (uint8_t[]){ R_BLOCK }, 1);
+	put_u32(&hdr, 0);
+	put_u32(&hdr, outer.node);
+	put_u32(&hdr, outer.child);
+	put_u32(&hdr, 0);
+	put_u32(&hdr, 0);
+	put_u32(&hdr, dflt);
+	put_varint(&hdr, (uint32_t)nchildren);
+	t->item.len = 0;
+	hvt_buf_add(&t->item, hdr.p, hdr.len);
+	hvt_buf_add(&t->item, deltas.p, deltas.len);
+	bc = arena_alloc(&p->arena, sizeof(*bc));
+	cur->node = tree_record(t, bc);
+	cur->child = 0;
+	cur->chain = bc;
+	plan_add_block(p, cur->node, outer.node, outer.child);
+out:
 	free(name.v);
 	free(deps.v);
-	node_block_labels(p, node4);
-	return node4;
-fail:
-	free(name.v);
-	free(deps.v);
-	return NULL;
+	hvt_buf_release(&deltas);
+	hvt_buf_release(&joined);
+	hvt_buf_release(&raw);
+	hvt_buf_release(&hdr);
+	return rc;
 }
 
 static int parse_variants_line(struct lexer *lx, int *var_name, struct meta_default *meta)
@@ -355,12 +509,17 @@ static int parse_variants_line(struct lexer *lx, int *var_name, struct meta_defa
 					goto out;
 				}
 				if (id.len == 7 && !memcmp(id.s, "default", 7)) {
+					struct tokv *m;
+
 					meta->v = hvt_realloc(meta->v, (meta->n + 1) * sizeof(*meta->v));
-					meta->v[meta->n].v = hvt_malloc(tv.n * sizeof(struct tok));
-					memcpy(meta->v[meta->n].v, tv.v, (tv.n - 1) * sizeof(struct tok));
-					meta->v[meta->n].n = tv.n - 1;
-					meta->v[meta->n].alloc = tv.n;
-					meta->n++;
+					m = &meta->v[meta->n++];
+					m->n = tv.n - 1;
+					m->alloc = tv.n;
+					m->v = hvt_malloc(tv.n * sizeof(struct tok));
+					memcpy(m->v, tv.v, m->n * sizeof(struct tok));
+					for (size_t i = 0; i < m->n; i++)
+						if (m->v[i].t == T_IDENT || m->v[i].t == T_STRING)
+							m->v[i].s = hvt_strndup(m->v[i].s, m->v[i].len);
 				}
 			}
 		}
@@ -384,39 +543,60 @@ out:
 }
 
 /*
- * A conditional block, "FILTER:" (IT_COND) or "!FILTER:" (IT_NCOND), whose
+ * A conditional block, "FILTER:" (R_COND) or "!FILTER:" (R_NCOND), whose
  * filter is toks[0..n) (the ':' already read): the rest of the line, if
  * any, is read again as the block's first line ("qcow2: size = 10G"), then
  * the lines indented deeper than indent.
  */
-static int parse_condition(struct parser *ps, struct lexer *lx, struct node *node,
-			   enum item_kind kind, const struct tok *toks, size_t n, int indent)
+static int parse_condition(struct parser *ps, struct lexer *lx, struct cursor *cur,
+			   uint8_t kind, const struct tok *toks, size_t n, int indent)
 {
-	struct item *cond = new_item(lx, kind);
+	struct hvt_plan *p = ps->p;
+	struct tree *t = &p->tree;
+	struct chain body = { 0 };
+	struct cursor bcur;
+	struct filter f;
 	struct tok rest;
+	ref_t at;
 	int rc;
 
-	rc = filter_parse(lx, toks, n, &cond->f);
+	rc = filter_parse(lx, toks, n, &f);
 	if (rc)
 		return rc;
 	lex_rest_string(lx, &rest);
 	if (rest.len) {
-		lx->rd->has_stored = true;
-		lx->rd->stored.text = rest.s;
-		lx->rd->stored.len = rest.len;
-		lx->rd->stored.indent = indent + 1;
-		lx->rd->stored.num = lx->linenum;
+		struct reader *rd = lx->rd;
+		struct hvt_buf copy = HVT_BUF_INIT;
+
+		/* the rest may be part of the stored line itself ("a: b: x = 1") */
+		hvt_buf_add(&copy, rest.s, rest.len);
+		hvt_buf_release(&rd->stored_text);
+		rd->stored_text = copy;
+		rd->has_stored = true;
+		rd->stored.text = rd->stored_text.p;
+		rd->stored.len = rest.len;
+		rd->stored.indent = indent + 1;
+		rd->stored.num = lx->linenum;
 	}
-	cond->body = plan_node_new(ps->p);
-	cond->body->is_cond = true;
-	if (!parse_block(ps, lx, cond->body, indent))
-		return ps->err && ps->err->code ? ps->err->code : -EINVAL;
-	node_add(ps->p, node, cond);
+	at = chain_start(t, &body);
+	bcur.node = 0;
+	bcur.child = 0;
+	bcur.chain = &body;
+	bcur.cond = true;
+	rc = parse_block(ps, lx, &bcur, indent);
+	chain_end(t, &body);
+	if (rc)
+		return rc;
+	t->item.len = 0;
+	hvt_buf_add(&t->item, &kind, 1);
+	put_varint(&t->item, (uint32_t)plan_add_filter(p, &f));
+	put_u32(&t->item, at);
+	chain_item(t, cur->chain);
 	return 0;
 }
 
-static struct node *parse_block(struct parser *ps, struct lexer *lx, struct node *node,
-				int prev_indent)
+static int parse_block(struct parser *ps, struct lexer *lx, struct cursor *cur,
+		       int prev_indent)
 {
 	struct hvt_plan *p = ps->p;
 	unsigned block_allowed = M(T_VARIANTS) | M(T_IDENT) | M(T_ONLY) | M(T_NO) |
@@ -424,39 +604,51 @@ static struct node *parse_block(struct parser *ps, struct lexer *lx, struct node
 	unsigned allowed = block_allowed;
 	struct meta_default meta = { NULL, 0, false };
 	struct tokv tv = { NULL, 0, 0 };
-	struct item *suffix = NULL;
-	int var_indent = 0, var_name = -1;
+	struct hvt_buf suffix = HVT_BUF_INIT;
+	bool have_suffix = false;
+	int var_indent = 0, var_name = -1, rc = 0;
 	struct tok t;
 
 	if (++ps->depth > MAX_NESTING) {
-		lex_error(lx, 0, "blocks nested more than %d deep", MAX_NESTING);
-		goto fail;
+		rc = lex_error(lx, 0, "blocks nested more than %d deep", MAX_NESTING);
+		goto out;
 	}
 	lx->fast = true;
 	for (;;) {
 		int indent;
 
 		lx->prev_indent = prev_indent;
-		if (lex_expect(lx, M(T_INDENT) | M(T_ENDBLOCK), false, &t))
-			goto fail;
+		rc = lex_expect(lx, M(T_INDENT) | M(T_ENDBLOCK), false, &t);
+		if (rc)
+			goto out;
 		if (t.t == T_ENDBLOCK) {
-			if (suffix)
-				node_add(p, node, suffix);
+			if (have_suffix) {
+				uint8_t k = OP_SUFFIX;
+				struct tree *tr = &p->tree;
+
+				tr->item.len = 0;
+				hvt_buf_add(&tr->item, &k, 1);
+				put_varint(&tr->item, (uint32_t)suffix.len);
+				hvt_buf_add(&tr->item, suffix.p, suffix.len + 1);
+				chain_op(tr, cur->chain);
+			}
 			break;
 		}
 		indent = t.indent;
-		if (lex_expect(lx, allowed, false, &t)) {
-			if (allowed != block_allowed)
+		rc = lex_expect(lx, allowed, false, &t);
+		if (rc) {
+			if (allowed != block_allowed && rc == -EINVAL)
 				hvt_err_append(ps->err, " (a variants block holds '- name:' entries,"
 					       " indented deeper than 'variants')");
-			goto fail;
+			goto out;
 		}
 		switch (t.t) {
 		case T_IDENT: {
 			struct tok first = t, *last;
 
-			if (lex_until(lx, M_OPS | M(T_COLON) | M(T_ENDL), true, &tv))
-				goto fail;
+			rc = lex_until(lx, M_OPS | M(T_COLON) | M(T_ENDL), true, &tv);
+			if (rc)
+				goto out;
 			last = &tv.v[tv.n - 1];
 			if (last->t == T_OP) {
 				struct hvt_buf key = HVT_BUF_INIT;
@@ -464,14 +656,14 @@ static struct node *parse_block(struct parser *ps, struct lexer *lx, struct node
 				struct tok val;
 				const char *v;
 				size_t vl;
-				int rc;
 
 				hvt_buf_add(&key, first.s, first.len);
 				for (size_t i = 0; i + 1 < tv.n; i++)
 					tok_text(&key, &tv.v[i]);
-				if (lex_expect(lx, M(T_STRING), false, &val)) {
+				rc = lex_expect(lx, M(T_STRING), false, &val);
+				if (rc) {
 					hvt_buf_release(&key);
-					goto fail;
+					goto out;
 				}
 				v = val.s;
 				vl = val.len;
@@ -480,69 +672,77 @@ static struct node *parse_block(struct parser *ps, struct lexer *lx, struct node
 					v++;
 					vl = vl >= 2 ? vl - 2 : 0;
 				}
-				rc = add_op(lx, node, op, key.p, key.len, v, vl, first.col);
+				rc = emit_op(lx, cur, op, key.p, key.len, v, vl, first.col);
 				hvt_buf_release(&key);
-				if (rc || lex_expect(lx, M(T_ENDL), false, &t))
-					goto fail;
+				if (!rc)
+					rc = lex_expect(lx, M(T_ENDL), false, &t);
+				if (rc)
+					goto out;
 			} else if (last->t == T_COLON) {
 				/* the filter is first and what followed it, up to ':' */
 				tokv_push(&tv, &first);
 				memmove(tv.v + 1, tv.v, (tv.n - 1) * sizeof(*tv.v));
 				tv.v[0] = first;
-				if (parse_condition(ps, lx, node, IT_COND, tv.v, tv.n - 1, indent))
-					goto fail;
+				rc = parse_condition(ps, lx, cur, R_COND, tv.v, tv.n - 1, indent);
+				if (rc)
+					goto out;
 			} else {
-				lex_error(lx, last->col, "expected ':' or an operator (=, +=, <=, ~=,"
-					  " ?=, ?+=, ?<=) after '%.*s'", (int)first.len, first.s);
-				goto fail;
+				rc = lex_error(lx, last->col, "expected ':' or an operator (=, +=, <=, ~=,"
+					       " ?=, ?+=, ?<=) after '%.*s'", (int)first.len, first.s);
+				goto out;
 			}
 			break;
 		}
-		case T_DASH: {
-			struct node *n4;
-
-			n4 = parse_variants(ps, lx, node, indent, var_indent, var_name, &meta);
-			if (!n4)
-				goto fail;
+		case T_DASH:
+			rc = parse_variants(ps, lx, cur, indent, var_indent, var_name, &meta);
+			if (rc)
+				goto out;
 			allowed = block_allowed;
-			node = n4;
 			break;
-		}
 		case T_VARIANTS:
-			if (node->is_cond) {
-				lex_error(lx, t.col, "'variants' is not allowed inside a conditional block");
-				goto fail;
+			if (cur->cond) {
+				rc = lex_error(lx, t.col, "'variants' is not allowed inside a conditional block");
+				goto out;
 			}
-			if (parse_variants_line(lx, &var_name, &meta))
-				goto fail;
+			rc = parse_variants_line(lx, &var_name, &meta);
+			if (rc)
+				goto out;
 			allowed = M(T_DASH);
 			var_indent = indent;
 			break;
 		case T_ONLY:
 		case T_NO:
 		case T_JOIN: {
-			struct item *it;
 			enum tok_type kw = t.t;
+			struct filter f;
 
-			if (kw == T_JOIN && node->is_cond) {
-				lex_error(lx, t.col, "'join' is not allowed inside a conditional block");
-				goto fail;
+			if (kw == T_JOIN && cur->cond) {
+				rc = lex_error(lx, t.col, "'join' is not allowed inside a conditional block");
+				goto out;
 			}
-			if (lex_until(lx, M(T_ENDL), false, &tv))
-				goto fail;
-			it = new_item(lx, kw == T_ONLY ? IT_ONLY : kw == T_NO ? IT_NO : IT_JOIN);
-			if (filter_parse(lx, tv.v, tv.n - 1, &it->f))
-				goto fail;
-			node_add(p, node, it);
+			rc = lex_until(lx, M(T_ENDL), false, &tv);
+			if (!rc)
+				rc = filter_parse(lx, tv.v, tv.n - 1, &f);
+			if (rc)
+				goto out;
+			if (kw == T_JOIN)
+				emit_join(p, cur, &f);
+			else
+				emit_filter(p, cur, kw == T_ONLY ? R_ONLY : R_NO, &f);
 			break;
 		}
 		case T_SUFFIX: {
 			struct tok id;
 
-			if (lex_expect(lx, M(T_IDENT), false, &id) || lex_expect(lx, M(T_ENDL), false, &t))
-				goto fail;
-			suffix = new_item(lx, IT_SUFFIX);
-			suffix->suffix = arena_strndup(&p->arena, id.s, id.len);
+			rc = lex_expect(lx, M(T_IDENT), false, &id);
+			if (!rc) {
+				suffix.len = 0;
+				hvt_buf_add(&suffix, id.s, id.len);
+				have_suffix = true;
+				rc = lex_expect(lx, M(T_ENDL), false, &t);
+			}
+			if (rc)
+				goto out;
 			break;
 		}
 		case T_INCLUDE: {
@@ -550,91 +750,118 @@ static struct node *parse_block(struct parser *ps, struct lexer *lx, struct node
 
 			lex_rest_string(lx, &path);
 			if (!path.len) {
-				lex_error(lx, path.col, "include needs a file name");
-				goto fail;
+				rc = lex_error(lx, path.col, "include needs a file name");
+				goto out;
 			}
-			node = parse_include(ps, lx, node, &path);
-			if (!node)
-				goto fail;
+			rc = parse_include(ps, lx, cur, &path);
+			if (rc)
+				goto out;
 			break;
 		}
 		case T_DEL: {
 			struct tok id;
 
-			if (lex_expect(lx, M(T_IDENT), true, &id) || lex_expect(lx, M(T_ENDL), true, &t))
-				goto fail;
-			if (add_op(lx, node, OP_DEL, id.s, id.len, "", 0, id.col))
-				goto fail;
+			rc = lex_expect(lx, M(T_IDENT), true, &id);
+			if (!rc)
+				rc = emit_op(lx, cur, OP_DEL, id.s, id.len, "", 0, id.col);
+			if (!rc)
+				rc = lex_expect(lx, M(T_ENDL), true, &t);
+			if (rc)
+				goto out;
 			break;
 		}
 		case T_NOT:
-			if (lex_until(lx, M(T_COLON) | M(T_ENDL), true, &tv))
-				goto fail;
+			rc = lex_until(lx, M(T_COLON) | M(T_ENDL), true, &tv);
+			if (rc)
+				goto out;
 			if (tv.v[tv.n - 1].t != T_COLON) {
-				lex_error(lx, 0, "expected ':' after the filter of '!'");
-				goto fail;
+				rc = lex_error(lx, 0, "expected ':' after the filter of '!'");
+				goto out;
 			}
-			if (parse_condition(ps, lx, node, IT_NCOND, tv.v, tv.n - 1, indent))
-				goto fail;
+			rc = parse_condition(ps, lx, cur, R_NCOND, tv.v, tv.n - 1, indent);
+			if (rc)
+				goto out;
 			break;
 		default:
-			lex_error(lx, t.col, "syntax error");
-			goto fail;
+			rc = lex_error(lx, t.col, "syntax error");
+			goto out;
 		}
 	}
+out:
 	ps->depth--;
 	meta_clear(&meta);
 	free(tv.v);
-	return node;
-fail:
-	ps->depth--;
-	meta_clear(&meta);
-	free(tv.v);
-	return NULL;
+	hvt_buf_release(&suffix);
+	return rc;
+}
+
+static int parse_reader(struct hvt_plan *p, struct reader *rd, const char *real,
+			struct hvt_err *err)
+{
+	struct parser ps;
+	struct lexer lx;
+	struct cursor cur = p->top;
+	int rc;
+
+	if (p->broken)
+		return plan_err(err, -EINVAL, "%s: the plan had an error", p->file);
+	memset(&ps, 0, sizeof(ps));
+	ps.p = p;
+	ps.err = err;
+	if (real)
+		ps.inc[ps.ninc++] = hvt_strdup(real);
+	memset(&lx, 0, sizeof(lx));
+	lx.p = p;
+	lx.err = err;
+	lx.rd = rd;
+	lx.prev_indent = -1;
+	rc = parse_block(&ps, &lx, &cur, -1);
+	while (ps.ninc)
+		free(ps.inc[--ps.ninc]);
+	/* the outermost node takes more statements later (command-line filters) */
+	chain_suspend(&p->tree);
+	p->gen++;
+	if (rc) {
+		p->broken = true;
+		return rc;
+	}
+	p->top = cur;
+	return 0;
 }
 
 int plan_parse_text(struct hvt_plan *p, const char *text, size_t len, const char *name,
 		    bool is_file, struct hvt_err *err)
 {
-	struct parser ps;
-	struct lexer lx;
 	struct reader rd;
-	struct node *root;
+	char *real = is_file ? realpath(name, NULL) : NULL;
+	int rc;
 
-	memset(&ps, 0, sizeof(ps));
-	ps.p = p;
-	ps.err = err;
-	if (is_file) {
-		char *real = realpath(name, NULL);
-
-		if (real)
-			ps.inc[ps.ninc++].real = real;
-	}
-	reader_init(&rd, p, arena_strndup(&p->arena, name, strlen(name)), is_file, text, len);
-	memset(&lx, 0, sizeof(lx));
-	lx.p = p;
-	lx.err = err;
-	lx.rd = &rd;
-	lx.prev_indent = -1;
-	root = parse_block(&ps, &lx, p->root, -1);
-	while (ps.ninc)
-		free(ps.inc[--ps.ninc].real);
-	if (!root)
-		return err && err->code ? err->code : -EINVAL;
-	p->root = root;
-	return 0;
+	reader_init(&rd, arena_strndup(&p->arena, name, strlen(name)), is_file, -1, text, len);
+	rc = parse_reader(p, &rd, real, err);
+	reader_release(&rd);
+	free(real);
+	return rc;
 }
 
 int plan_parse_file(struct hvt_plan *p, const char *path, struct hvt_err *err)
 {
-	char *text;
-	size_t len;
-	int rc;
+	struct reader rd;
+	struct stat st;
+	char *real;
+	int fd, rc;
 
-	rc = hvt_file_read(path, &text, &len, err);
-	if (rc)
-		return rc;
-	rc = plan_parse_text(p, text, len, path, true, err);
-	free(text);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return plan_err(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || S_ISDIR(st.st_mode)) {
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+		close(fd);
+		return plan_err(err, rc, "cannot read %s: %s", path, strerror(-rc));
+	}
+	real = realpath(path, NULL);
+	reader_init(&rd, arena_strndup(&p->arena, path, strlen(path)), true, fd, NULL, 0);
+	rc = parse_reader(p, &rd, real, err);
+	reader_release(&rd);
+	free(real);
 	return rc;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Inside the plan module: the parsed tree that parse.c builds and
- * expand.c walks, an arena for its memory and a string table. The lexer
- * is in lex.h, filters in filter.h, a variant's dict in dict.h.
+ * Inside the plan module: the plan object, its memory (an arena, a string
+ * table, the compact tree of tree.h) and the label sets that let a walk
+ * prune. The lexer is in lex.h, filters in filter.h, a variant's dict in
+ * dict.h.
  */
 #ifndef HVT_PLAN_INT_H
 #define HVT_PLAN_INT_H
@@ -14,24 +15,29 @@
 
 #include "filter.h"
 #include "plan.h"
+#include "tree.h"
 
-/* arena.c: everything a plan parses lives in its arena and goes with the plan. */
+/* arena.c: memory that lives as long as the plan and is released in one go. */
 struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
 };
 
+/* n bytes, zeroed and aligned for any type */
 void *arena_alloc(struct arena *a, size_t n);
+/* n bytes, not aligned (strings) */
+void *arena_bytes(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_release(struct arena *a);
 
 /* strtab.c: interned strings, id <-> text. Ids are dense, from 0. */
 struct strtab {
-	char **str;
-	size_t *len;
+	const char **str;
+	uint32_t *len;
 	size_t n, alloc;
 	int *hash;		/* open addressing, -1 empty */
 	size_t hsize;
+	struct arena text;
 };
 
 int strtab_intern(struct strtab *t, const char *s, size_t len);
@@ -39,139 +45,87 @@ int strtab_intern(struct strtab *t, const char *s, size_t len);
 int strtab_find(const struct strtab *t, const char *s, size_t len);
 void strtab_release(struct strtab *t);
 
-enum item_kind {
-	IT_OP,
-	IT_ONLY,
-	IT_NO,
-	IT_COND,	/* FILTER: block, acts when the filter matches */
-	IT_NCOND,	/* !FILTER: block, acts when it cannot match */
-	IT_JOIN,
-	IT_SUFFIX,
-};
-
-enum op_kind {
-	OP_SET,		/* = */
-	OP_APPEND,	/* += */
-	OP_PREPEND,	/* <= */
-	OP_LAZY,	/* ~= : set unless already set */
-	OP_RSET,	/* ?= */
-	OP_RAPPEND,	/* ?+= */
-	OP_RPREPEND,	/* ?<= */
-	OP_DEL,		/* del */
-};
-
-struct node;
-
-/* One statement of a block, in file order. */
-struct item {
-	enum item_kind kind;
-	const char *file;
-	int line;
-	/* IT_OP */
-	enum op_kind op;
-	int key;		/* key id (plain ops) */
-	const char *keytext;	/* the key as written (regex for ?= and del) */
-	regex_t *re;		/* compiled for ?=, ?+=, ?<=, del */
-	const char *value;
-	size_t vlen;
-	bool dollar;		/* value has a '$' */
-	/* filters, conditions, joins */
-	struct filter f;
-	struct node *body;	/* IT_COND / IT_NCOND */
-	/* IT_SUFFIX */
-	const char *suffix;
-};
-
-/*
- * A run of content: either n consecutive operations or one filter-like
- * item (n == 1, ops == false). Expansion passes spans around instead of
- * single operations, so that inherited content costs O(filters).
- */
-struct span {
-	struct item *const *items;
+/* A sorted set of labels (see label_key()): what can come below a node. */
+struct labelset {
+	uint64_t *v;
 	uint32_t n;
-	bool ops;
 };
 
-struct spanv {
-	struct span *v;
-	size_t n, alloc;
-};
-
-struct itemv {
-	struct item **v;
-	size_t n, alloc;
-};
-
-/*
- * A node of avocado-vt's tree. Each "variants:" block wraps everything
- * parsed before it: its entries have the previous top node as their only
- * child, so the tree is a DAG with shared children and names read from the
- * last block to the first.
- */
-struct node {
-	struct label *name;
-	size_t nname;
-	struct filter dep;
-	int var_name;		/* -1 when the block has no name */
-	struct itemv content;
-	struct spanv spans;	/* content compiled into spans */
-	bool compiled;
-	bool has_join;
-	struct node **children;
-	size_t nchildren, achildren;
-	struct labelset *labels;	/* names of all descendants (shared) */
-	bool append_to_shortname;
-	bool is_default;
-	bool is_cond;		/* the body of a condition, not a tree node */
+/* Where the parser goes on writing: a node and its content. */
+struct cursor {
+	ref_t node;
+	ref_t child;		/* a NODE's child, 0 for a block or the first node */
+	struct chain *chain;
+	bool cond;		/* the body of a condition: no node of its own */
 };
 
 struct hvt_plan {
 	struct arena arena;
 	struct strtab strs;
-	struct node *root;
+	struct tree tree;
+	struct cursor top;	/* the outermost node: a walk starts there */
+	struct chain first_chain;	/* the chain of the plan's first node */
+	bool broken;		/* a parse failed: the plan can only be freed */
 	char *file;		/* the plan's main file, for messages */
 	bool defaults;
 	int *expand;		/* block names expanded in defaults mode */
 	size_t nexpand;
 	size_t limit;
-	size_t nparse;		/* filters added, for their names */
+	bool limit_set;		/* by hvt_plan_set_limit(), not the default */
 	int reserved[3];	/* ids of name, dep, shortname */
 	int reserved_extra[2];	/* _name_map_file, _short_name_map_file */
 	uint8_t *sfx;		/* per string id: key_facts(), 0 not known yet */
 	size_t nsfx;
-	regex_t **regexes;	/* to regfree() */
+	int *pbase;		/* per string id of KEY_max...: KEY's id, -1 not known yet */
+	size_t npbase;
+	regex_t **regexes;	/* the regular expressions of ?=, ?+=, ?<= and del */
 	size_t nregex, aregex;
+	struct filter *filters;	/* the filters the tree names by index */
+	size_t nfilters, afilters;
+	uint8_t *fuse;		/* per string id: how filters use it (label_key()) */
+	size_t nfuse;
+	ref_t *blocks;		/* every BLOCK, in the order written */
+	size_t nblocks, ablocks;
+	ref_t (*shared)[2];	/* NODEs that are a block's shared node, with their child */
+	size_t nshared, ashared;
+	/* label sets, computed for a walk when the plan changed (labels.c) */
+	struct labelset *lsets;	/* [0] is the empty set */
+	size_t nlsets, alsets;
+	unsigned gen, resolved_gen;
 };
 
 /* plan.c: whether key is name, shortname, dep or avocado-vt's name map keys */
 bool plan_key_reserved(const struct hvt_plan *p, int key);
+/*
+ * Set err to the message, with control characters and bytes that are not
+ * UTF-8 shown as \xNN; returns code.
+ */
+int plan_err(struct hvt_err *err, int code, const char *fmt, ...) HVT_PRINTF(3, 4);
+int plan_verr(struct hvt_err *err, int code, const char *fmt, va_list ap) HVT_PRINTF(3, 0);
 
-/* parse.c: text -> the tree, below p->root (includes resolved) */
+/* parse.c: text -> the tree, below p->top (includes resolved) */
 int plan_parse_text(struct hvt_plan *p, const char *text, size_t len,
 		    const char *name, bool is_file, struct hvt_err *err);
 int plan_parse_file(struct hvt_plan *p, const char *path, struct hvt_err *err);
 
-/* tree.c: nodes, their content and label sets */
-struct node *plan_node_new(struct hvt_plan *p);
-struct labelset *labelset_new(struct hvt_plan *p);
-/* Append an item to n's content. */
-void node_add(struct hvt_plan *p, struct node *n, struct item *it);
-/* Add child c to n, first or last. */
-void node_add_child(struct hvt_plan *p, struct node *n, struct node *c, bool front);
-/* The labels of a variants block n4: its children's names and labels. */
-void node_block_labels(struct hvt_plan *p, struct node *n4);
-/* Compile node content into spans (idempotent). */
-void plan_compile(struct hvt_plan *p, struct node *n);
+/* filter.c: add f to the plan's filters, returns its index */
+int plan_add_filter(struct hvt_plan *p, const struct filter *f);
+
+/* labels.c: the label sets of every block, if the plan changed since. */
+void plan_resolve(struct hvt_plan *p);
+/* Record a new block (parse.c); node is its shared node, child that node's child. */
+void plan_add_block(struct hvt_plan *p, ref_t block, ref_t node, ref_t child);
+/* Record that filters use label l (filter.c). */
+void plan_use_label(struct hvt_plan *p, const struct label *l);
 
 /* regex.c: the keys of ?=, ?+=, ?<= and del */
 struct lexer;
 /*
- * Compile name, a Python regular expression matched against whole keys,
- * into *out (owned by the lexer's plan). Returns 0, or -EINVAL with the
+ * Compile name, a Python regular expression matched against whole keys;
+ * *out gets its index in p->regexes. Returns 0, or -EINVAL with the
  * lexer's error set at column col.
  */
-int key_regex_compile(struct lexer *lx, const char *name, regex_t **out, int col);
+int key_regex_compile(struct lexer *lx, const char *name, int *out, int col);
 /*
  * Whether compiling the extended regular expression re could take
  * unbounded time or memory: glibc's regcomp() copies a repeated

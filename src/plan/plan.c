@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The plan object: loading, command-line filters and expansion settings.
- * Text becomes a tree in lex.c, parse.c, filter.c and tree.c; the tree
- * becomes variants in expand.c, dict.c, subst.c, minmax.c and variant.c.
+ * The plan object: loading, command-line filters, expansion settings and
+ * its messages. Text becomes a tree in lex.c, parse.c, filter.c and
+ * tree.c; the tree becomes variants in labels.c, expand.c, dict.c,
+ * subst.c, minmax.c and variant.c.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plan-int.h"
 
-static struct hvt_plan *plan_new(void)
+static struct hvt_plan *plan_new(const char *file)
 {
 	struct hvt_plan *p = hvt_zalloc(sizeof(*p));
 	static const char *const reserved[] = { "name", "dep", "shortname" };
 
-	p->root = plan_node_new(p);
-	p->root->labels = labelset_new(p);
+	p->file = hvt_strdup(file);
+	p->limit = HVT_PLAN_DEFAULT_LIMIT;
+	tree_init(&p->tree);
+	/* the plan's first node: its first lines, the leaf of every variant */
+	p->tree.item.len = 0;
+	hvt_buf_add(&p->tree.item, (uint8_t[]){ R_NODE }, 1);
+	p->top.node = tree_record(&p->tree, &p->first_chain);
+	p->top.chain = &p->first_chain;
+	chain_suspend(&p->tree);
 	for (size_t i = 0; i < 3; i++)
 		p->reserved[i] = strtab_intern(&p->strs, reserved[i], strlen(reserved[i]));
 	p->reserved_extra[0] = strtab_intern(&p->strs, "_name_map_file", 14);
@@ -30,12 +40,76 @@ bool plan_key_reserved(const struct hvt_plan *p, int key)
 	       key == p->reserved_extra[0] || key == p->reserved_extra[1];
 }
 
+/* The length of the UTF-8 character at s (n bytes left), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t k = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+
+	if (!k || s[0] > 0xf4 || k > n)
+		return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	for (size_t i = 1; i < k; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return k;
+}
+
+int plan_verr(struct hvt_err *err, int code, const char *fmt, va_list ap)
+{
+	char raw[2048];
+	struct hvt_buf out = HVT_BUF_INIT;
+	size_t n;
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = strlen(raw);
+	hvt_buf_add(&out, "", 0);
+	/* what a plan wrote reaches a terminal: no control characters, only UTF-8 */
+	for (size_t i = 0; i < n;) {
+		const unsigned char *c = (const unsigned char *)raw + i;
+		size_t k = c[0] < 0x80 ? 1 : utf8_len(c, n - i);
+
+		if (c[0] < 0x20 || c[0] == 0x7f || !k) {
+			hvt_buf_addf(&out, "\\x%02x", c[0]);
+			i++;
+			continue;
+		}
+		hvt_buf_add(&out, c, k);
+		i += k;
+	}
+	hvt_err_set(err, code, "%s", out.p);
+	hvt_buf_release(&out);
+	return code;
+}
+
+int plan_err(struct hvt_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	plan_verr(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 struct hvt_plan *hvt_plan_load(const char *path, struct hvt_err *err)
 {
-	struct hvt_plan *p = plan_new();
+	struct hvt_plan *p = plan_new(path);
 
-	p->file = hvt_strdup(path);
 	if (plan_parse_file(p, path, err)) {
+		hvt_plan_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct hvt_plan *hvt_plan_load_mem(const char *text, size_t len, const char *name,
+				   struct hvt_err *err)
+{
+	struct hvt_plan *p = plan_new(name ? name : "<string>");
+
+	if (plan_parse_text(p, text, len, p->file, false, err)) {
 		hvt_plan_free(p);
 		return NULL;
 	}
@@ -44,14 +118,7 @@ struct hvt_plan *hvt_plan_load(const char *path, struct hvt_err *err)
 
 struct hvt_plan *hvt_plan_load_string(const char *text, const char *name, struct hvt_err *err)
 {
-	struct hvt_plan *p = plan_new();
-
-	p->file = hvt_strdup(name ? name : "<string>");
-	if (plan_parse_text(p, text, strlen(text), p->file, false, err)) {
-		hvt_plan_free(p);
-		return NULL;
-	}
-	return p;
+	return hvt_plan_load_mem(text, strlen(text), name, err);
 }
 
 void hvt_plan_free(struct hvt_plan *plan)
@@ -61,9 +128,18 @@ void hvt_plan_free(struct hvt_plan *plan)
 	for (size_t i = 0; i < plan->nregex; i++)
 		regfree(plan->regexes[i]);
 	free(plan->regexes);
+	for (size_t i = 1; i < plan->nlsets; i++)
+		free(plan->lsets[i].v);
+	free(plan->lsets);
+	free(plan->filters);
+	free(plan->fuse);
+	free(plan->blocks);
+	free(plan->shared);
 	free(plan->expand);
 	free(plan->file);
 	free(plan->sfx);
+	free(plan->pbase);
+	tree_release(&plan->tree);
 	strtab_release(&plan->strs);
 	arena_release(&plan->arena);
 	free(plan);
@@ -138,4 +214,5 @@ void hvt_plan_set_defaults(struct hvt_plan *plan, bool on, const char *expand)
 void hvt_plan_set_limit(struct hvt_plan *plan, size_t max)
 {
 	plan->limit = max;
+	plan->limit_set = true;
 }

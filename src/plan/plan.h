@@ -18,8 +18,10 @@ struct hvt_variant;
 /*
  * Parse the plan in path (includes are resolved relative to the including
  * file). Returns a new plan, or NULL with err set to
- * "file:line[:column]: message" (code -EINVAL for syntax errors, -ENOENT
- * for a missing include, -ELOOP for an include cycle).
+ * "file:line[:column]: message" (code -EINVAL for syntax errors, text that
+ * is not UTF-8 and NUL bytes, -ENOENT for a missing include, -ELOOP for an
+ * include cycle). Control characters in messages are shown as \xNN. The
+ * text is read a line at a time: memory follows the plan's statements.
  */
 struct hvt_plan *hvt_plan_load(const char *path, struct hvt_err *err);
 /*
@@ -28,6 +30,9 @@ struct hvt_plan *hvt_plan_load(const char *path, struct hvt_err *err);
  */
 struct hvt_plan *hvt_plan_load_string(const char *text, const char *name,
 				      struct hvt_err *err);
+/* The same for len bytes at text, which may hold NUL bytes (an error in a plan line). */
+struct hvt_plan *hvt_plan_load_mem(const char *text, size_t len, const char *name,
+				   struct hvt_err *err);
 void hvt_plan_free(struct hvt_plan *plan);
 
 /*
@@ -35,7 +40,8 @@ void hvt_plan_free(struct hvt_plan *plan);
  * "no" arguments: the text is parsed as one more plan fragment appended
  * at the top level. "only EXPR", "no EXPR", "KEY = VALUE" and any other
  * plan statement are taken as they are; a bare filter expression
- * ("qcow2..boot", "smp2") means "only EXPR". Returns 0 or -EINVAL.
+ * ("qcow2..boot", "smp2") means "only EXPR". Returns 0 or -EINVAL; after
+ * an error the plan can only be freed.
  */
 int hvt_plan_filter(struct hvt_plan *plan, const char *filter, struct hvt_err *err);
 
@@ -46,9 +52,13 @@ int hvt_plan_filter(struct hvt_plan *plan, const char *filter, struct hvt_err *e
  * may be NULL).
  */
 void hvt_plan_set_defaults(struct hvt_plan *plan, bool on, const char *expand);
+/* The variants an expansion yields before it fails, unless set otherwise. */
+#define HVT_PLAN_DEFAULT_LIMIT ((size_t)10000000)
+
 /*
- * Stop an expansion with an error after max variants (0: no limit, the
- * default). hvt_plan_iter_next() then fails with -E2BIG.
+ * Stop an expansion with an error after max variants (0: no limit; the
+ * default is HVT_PLAN_DEFAULT_LIMIT). hvt_plan_iter_next() then fails with
+ * -E2BIG.
  */
 void hvt_plan_set_limit(struct hvt_plan *plan, size_t max);
 

@@ -14,7 +14,7 @@
 #define REGEX_MAX_REPEAT 1024
 
 /* Python regex "NAME$" used with re.match() -> POSIX "^(NAME$)". */
-int key_regex_compile(struct lexer *lx, const char *name, regex_t **out, int col)
+int key_regex_compile(struct lexer *lx, const char *name, int *out, int col)
 {
 	struct hvt_buf b = HVT_BUF_INIT;
 	struct hvt_plan *p = lx->p;
@@ -52,8 +52,8 @@ int key_regex_compile(struct lexer *lx, const char *name, regex_t **out, int col
 		p->aregex = p->aregex ? p->aregex * 2 : 16;
 		p->regexes = hvt_realloc(p->regexes, p->aregex * sizeof(*p->regexes));
 	}
+	*out = (int)p->nregex;
 	p->regexes[p->nregex++] = re;
-	*out = re;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The plan's string table: names, keys and labels interned once, so that
- * the tree and the expansion compare and index them by id.
+ * The plan's string table: keys, block names and the names filters use,
+ * interned once, so that the tree and the expansion compare and index
+ * them by id.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,21 +74,20 @@ int strtab_intern(struct strtab *t, const char *s, size_t len)
 	}
 	if (t->n == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 256;
-		t->str = hvt_realloc(t->str, t->alloc * sizeof(char *));
-		t->len = hvt_realloc(t->len, t->alloc * sizeof(size_t));
+		t->str = hvt_realloc(t->str, t->alloc * sizeof(*t->str));
+		t->len = hvt_realloc(t->len, t->alloc * sizeof(*t->len));
 	}
-	t->str[t->n] = hvt_strndup(s, len);
-	t->len[t->n] = len;
+	t->str[t->n] = arena_strndup(&t->text, s, len);
+	t->len[t->n] = (uint32_t)len;
 	t->hash[slot] = (int)t->n;
 	return (int)t->n++;
 }
 
 void strtab_release(struct strtab *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->str[i]);
 	free(t->str);
 	free(t->len);
 	free(t->hash);
+	arena_release(&t->text);
 	memset(t, 0, sizeof(*t));
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hvt-config.h"
 #include "plan-int.h"
@@ -212,9 +213,210 @@ static void test_deep_nesting(void **state)
 	hvt_buf_release(&b);
 }
 
+/* Load len bytes of text; NULL with the message in msg. */
+static struct hvt_plan *load_mem(const char *text, size_t len, char *msg, size_t size)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_mem(text, len, "t.cfg", &err);
+
+	snprintf(msg, size, "%s", err.msg);
+	return p;
+}
+
+#define LOAD(lit, msg) load_mem(lit, sizeof(lit) - 1, msg, sizeof(msg))
+
+static void test_bad_text(void **state)
+{
+	static const char nul[] = "a = 1\nb = x\0y\n", nul_comment[] = "# x\0y\na = 1\n";
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p;
+	char msg[2048];
+
+	/* a NUL byte in a plan line: refused where it is */
+	assert_null(LOAD(nul, msg));
+	assert_non_null(strstr(msg, "t.cfg:2:6: NUL byte"));
+	/* ... not in a comment, which nothing reads */
+	p = LOAD(nul_comment, msg);
+	assert_non_null(p);
+	assert_int_equal(count_variants(p), 1);
+	hvt_plan_free(p);
+	/* text that is not UTF-8: refused (overlong, surrogate, truncated, latin-1) */
+	assert_null(LOAD("a = \xc0\xaf\n", msg));
+	assert_non_null(strstr(msg, "t.cfg:1:5: invalid UTF-8 (byte 0xc0)"));
+	assert_null(LOAD("a = \xed\xa0\x80\n", msg));
+	assert_null(LOAD("# ok\na = \xe2\x82", msg));
+	assert_non_null(strstr(msg, "t.cfg:2:5:"));
+	assert_null(LOAD("a = caf\xe9\n", msg));
+	p = LOAD("a = caf\xc3\xa9 \xf0\x9f\x98\x80\n", msg);
+	assert_non_null(p);
+	hvt_plan_free(p);
+	/* control characters and bytes that are not UTF-8 never reach a message raw */
+	assert_null(LOAD("only a\x1b[31mb\n", msg));
+	assert_non_null(strstr(msg, "'\\x1b'"));
+	for (const char *c = msg; *c; c++)
+		assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+	p = hvt_plan_load_string("a = 1\n", "t.cfg", &err);
+	assert_int_equal(hvt_plan_filter(p, "only \xff", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "invalid UTF-8"));
+	assert_null(strchr(err.msg, '\xff'));
+	hvt_plan_free(p);
+}
+
+static void test_default_limit(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_buf b = HVT_BUF_INIT;
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+	struct hvt_plan *p;
+	int rc;
+
+	/* 2^40 variants */
+	for (int i = 0; i < 40; i++)
+		hvt_buf_addf(&b, "variants:\n    - a%d:\n    - b%d:\n", i, i);
+	p = hvt_plan_load_string(b.p, "big.cfg", &err);
+	assert_non_null(p);
+	assert_int_equal(p->limit, HVT_PLAN_DEFAULT_LIMIT);
+	/* the default, made small: the same message as at 10^7 */
+	p->limit = 1000;
+	it = hvt_plan_iter_new(p);
+	while ((rc = hvt_plan_iter_next(it, &v, &err)) == 1)
+		;
+	assert_int_equal(rc, -E2BIG);
+	assert_int_equal(hvt_plan_iter_count(it), 1000);
+	assert_non_null(strstr(err.msg, "big.cfg: the plan expands to more than 1000 variants"
+				       " (the default limit)"));
+	hvt_plan_iter_free(it);
+	hvt_plan_set_limit(p, 10);
+	it = hvt_plan_iter_new(p);
+	while ((rc = hvt_plan_iter_next(it, &v, &err)) == 1)
+		;
+	assert_int_equal(rc, -E2BIG);
+	assert_non_null(strstr(err.msg, "(the limit)"));
+	hvt_plan_iter_free(it);
+	hvt_plan_free(p);
+	hvt_buf_release(&b);
+}
+
+static void test_memory(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_buf b = HVT_BUF_INIT;
+	struct hvt_plan *p;
+	size_t sets = 0;
+
+	/* a flat plan of 100 000 variants: memory follows the statements, not the text */
+	hvt_buf_add(&b, "variants:\n", 10);
+	for (int i = 0; i < 100000; i++)
+		hvt_buf_addf(&b, "    - v%d:\n        k = %d\n", i, i);
+	hvt_buf_add(&b, "only v7, v99999\n", 16);
+	p = hvt_plan_load_string(b.p, "flat.cfg", &err);
+	assert_non_null(p);
+	assert_true(p->tree.bytes < 100000 * 28);
+	assert_true(p->tree.bytes < b.len);
+	assert_int_equal(count_variants(p), 2);
+	/* the names below a block that filters use, not all of them */
+	for (size_t i = 0; i < p->nlsets; i++)
+		sets += p->lsets[i].n;
+	assert_true(sets <= 4);
+	hvt_plan_free(p);
+	hvt_buf_release(&b);
+}
+
+static void test_long_lines(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *path = hvt_asprintf("%s/plan-long-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	struct hvt_buf b = HVT_BUF_INIT;
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+	struct hvt_plan *p;
+	int fd = mkstemp(path);
+
+	/* lines across the reader's buffer, line ends of every kind */
+	assert_true(fd >= 0);
+	close(fd);
+	hvt_buf_add(&b, "a = ", 4);
+	for (int i = 0; i < 200000; i++)
+		hvt_buf_add(&b, "x", 1);
+	hvt_buf_addf(&b, "\r\nb = 1\rc = 2\r\n\f");
+	for (int i = 0; i < 70000; i++)
+		hvt_buf_addf(&b, "k%d = %d\n", i % 7, i);
+	assert_int_equal(hvt_file_write(path, b.p, b.len, NULL), 0);
+	p = hvt_plan_load(path, &err);
+	assert_non_null(p);
+	it = hvt_plan_iter_new(p);
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 1);
+	assert_int_equal(strlen(hvt_variant_get(v, "a")), 200000);
+	assert_string_equal(hvt_variant_get(v, "b"), "1");
+	assert_string_equal(hvt_variant_get(v, "c"), "2");
+	assert_string_equal(hvt_variant_get(v, "k6"), "69999");
+	hvt_plan_iter_free(it);
+	hvt_plan_free(p);
+	unlink(path);
+	free(path);
+	hvt_buf_release(&b);
+}
+
+static void test_broken(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_string(matrix, "m.cfg", &err);
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+
+	/* after a failed filter the plan is refused, not half used */
+	assert_int_equal(hvt_plan_filter(p, "variants:\n  - x:\n y", &err), -EINVAL);
+	it = hvt_plan_iter_new(p);
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "m.cfg: the plan had an error"));
+	hvt_plan_iter_free(it);
+	assert_int_equal(hvt_plan_filter(p, "only smp1", &err), -EINVAL);
+	hvt_plan_free(p);
+}
+
+static void test_join_names(void **state)
+{
+	static const char plan[] =
+		"variants:\n"
+		"    - a:\n        x = 1\n"
+		"    - b:\n        x = 2\n"
+		"variants:\n"
+		"    - ok:\n        join a b\n"
+		"    - same:\n        join a a\n";
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_string(plan, "j.cfg", &err);
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+
+	assert_non_null(p);
+	it = hvt_plan_iter_new(p);
+	/* names that differ: the common part once, then the rest of each */
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), 1);
+	assert_string_equal(hvt_variant_name(v), "ok.a.b");
+	assert_string_equal(hvt_variant_get(v, "x"), "2");
+	/* equal names have no first difference: an error, and it stays one */
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "j.cfg: join: cannot name the join of 'same.a' and "
+				       "'same.a': one is a prefix of the other"));
+	assert_int_equal(hvt_plan_iter_next(it, &v, &err), -EINVAL);
+	assert_int_equal(hvt_plan_iter_count(it), 1);
+	hvt_plan_iter_free(it);
+	/* filtered out, the join is never named */
+	assert_int_equal(hvt_plan_filter(p, "no same", &err), 0);
+	assert_int_equal(count_variants(p), 1);
+	hvt_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_text),
+		cmocka_unit_test(test_default_limit),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_join_names),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_iterate),
 		cmocka_unit_test(test_filters),
