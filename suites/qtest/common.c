@@ -48,6 +48,12 @@ static void record_exit(void *opaque, int rc, const struct hvt_err *err)
 
 struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct hvt_err *err)
 {
+	return qt_start_in(c, NULL, NULL, extra, err);
+}
+
+struct hvt_qtest *qt_start_in(struct hvt_case *c, const char *qemu, const char *workdir,
+			      const char *const *extra, struct hvt_err *err)
+{
 	struct hvt_qtest_opts opts = { 0 };
 	struct hvt_strv args = HVT_STRV_INIT;
 	struct hvt_qtest *q;
@@ -62,9 +68,10 @@ struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct 
 		hvt_strv_pushv(&args, extra);
 	opts.machine = hvt_case_param(c, "machine", "pc");
 	opts.args = (const char *const *)args.v;
-	opts.workdir = c->workdir;
-	if (record && c->workdir) {
-		trace = hvt_asprintf("%s/qtest.trace", c->workdir);
+	opts.qemu = qemu;
+	opts.workdir = workdir ? workdir : c->workdir;
+	if (record && opts.workdir) {
+		trace = hvt_asprintf("%s/qtest.trace", opts.workdir);
 		opts.record = trace;
 	}
 	q = hvt_qtest_start(&opts, err);

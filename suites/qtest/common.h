@@ -20,6 +20,13 @@
  * went away), passed when it did and the case has other verdicts.
  */
 struct hvt_qtest *qt_start(struct hvt_case *c, const char *const *extra, struct hvt_err *err);
+/*
+ * qt_start() with another QEMU binary (qemu; NULL: hvt_qemu_binary()) and
+ * another work directory (workdir, e.g. under c->workdir for a case's
+ * second machine; NULL: c->workdir).
+ */
+struct hvt_qtest *qt_start_in(struct hvt_case *c, const char *qemu, const char *workdir,
+			      const char *const *extra, struct hvt_err *err);
 
 /* A parameter holding a number in any C base; -EINVAL with err naming it. */
 int qt_param_u64(struct hvt_case *c, const char *key, uint64_t dflt, uint64_t *out,
