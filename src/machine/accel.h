@@ -14,7 +14,7 @@
 #include "util.h"
 
 struct hvt_accel {
-	char name[16];	   /* "kvm" or "tcg" */
+	char name[32];	   /* "kvm" or "tcg"; a caller's -accel may add options ("tcg,thread=single") */
 	char cpu[64];	   /* the -cpu model machines get: proven under KVM, "max" under TCG */
 	char reason[512];  /* one line: "KVM runs a guest kernel with -cpu host (412 ms)"... */
 	bool cached;	   /* the verdict came from the cache: nothing was run */

@@ -462,20 +462,21 @@ static int compare_ram(struct bt *b, const char *label, struct hvt_vm *dst,
 		       struct hvt_err *err)
 {
 	const char *dir = b->c->workdir;
-	uint64_t first[8];
-	long n = 0;
-	char name[128], at[8 * 20 + 1] = "";
-	int rc = hvt_migrate_compare_ram(b->vm, dst, (uint64_t)b->mem << 20, dir ? dir : "/tmp",
-					 &n, first, 8, err);
+	struct hvt_ramcmp r;
+	char name[128], *sum;
+	int rc;
 
+	hvt_ramcmp_init(&r, 8);
+	rc = hvt_ramcmp_machines(&r, b->vm, dst, (uint64_t)b->mem << 20, dir ? dir : "/tmp", err);
 	snprintf(name, sizeof(name), "%s: guest RAM identical on both sides", label);
+	if (rc)
+		hvt_ramcmp_release(&r);
 	bt_require_rc(b, name, rc, err, "");
-	for (long i = 0; i < n && i < 8; i++)
-		snprintf(at + strlen(at), sizeof(at) - strlen(at), " %#llx",
-			 (unsigned long long)first[i]);
-	hvt_case_metric(b->c, "ram_pages_differing", (double)n, "");
-	hvt_case_check(b->c, name, n == 0, "%ld of %lld pages differ%s%s", n, b->mem << 8,
-		       n ? ", at" : "", at);
+	sum = hvt_ramcmp_summary(&r, 8);
+	hvt_case_metric(b->c, "ram_pages_differing", (double)r.ndiff, "");
+	hvt_case_check(b->c, name, r.ndiff == 0, "%s", sum);
+	free(sum);
+	hvt_ramcmp_release(&r);
 	return hvt_vm_cont(dst, err);
 }
 
@@ -487,7 +488,7 @@ bool bt_migrate(struct bt *b, const char *label)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_migrate_stats st;
-	char name[128], *sock;
+	char name[128];
 	int rc;
 
 	snprintf(name, sizeof(name), "%s: migration", label);
@@ -497,14 +498,19 @@ bool bt_migrate(struct bt *b, const char *label)
 		bt_require_rc(b, name, err.code, &err, "");
 	rc = hvt_vm_start(b->dst, &err);
 	if (!rc) {
-		sock = hvt_vm_path(b->dst, "mig.sock");
-		rc = hvt_migrate_run(b->vm, b->dst, b->compare_ram, sock, b->mig_ms, &st, &err);
-		free(sock);
+		struct hvt_migrate_opts o = {
+			.transport = HVT_MIGRATE_UNIX,
+			.dir = hvt_vm_workdir(b->dst),
+			.caps = (const char *const[]){ "events", NULL },
+			.dst_paused = b->compare_ram,
+		};
+
+		rc = hvt_migrate_run(b->vm, b->dst, &o, b->mig_ms, &st, &err);
 	}
 	if (!rc && b->compare_ram)
 		rc = compare_ram(b, label, b->dst, &err);
 	bt_require_rc(b, name, rc, &err, "completed, destination running");
-	hvt_case_metric(b->c, "migration", st.total_ms, "ms");
+	hvt_case_metric(b->c, "migration", st.wall_ms, "ms");
 	if (st.downtime_ms >= 0)
 		hvt_case_metric(b->c, "migration_downtime", (double)st.downtime_ms, "ms");
 	hvt_vm_quit(b->vm, 10000, NULL);
