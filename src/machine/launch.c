@@ -52,6 +52,19 @@ struct hvt_strv *hvt_launch_argv(struct hvt_launch *l)
 	return &l->argv;
 }
 
+char *hvt_launch_opt_escape(const char *s)
+{
+	struct hvt_buf b = HVT_BUF_INIT;
+
+	hvt_buf_add(&b, "", 0);
+	for (; *s; s++) {
+		if (*s == ',')
+			hvt_buf_add(&b, ",", 1);
+		hvt_buf_add(&b, s, 1);
+	}
+	return b.p;
+}
+
 struct hvt_qmp *hvt_launch_qmp(struct hvt_launch *l)
 {
 	return l->qmp;

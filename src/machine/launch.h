@@ -62,6 +62,11 @@ char *hvt_launch_path(const struct hvt_launch *l, const char *file);
  * hvt_launch_new() (argv[0] is the binary, looked up in $PATH).
  */
 struct hvt_strv *hvt_launch_argv(struct hvt_launch *l);
+/*
+ * A value for a QEMU option list (-chardev, -drive, --object...): its
+ * commas doubled, so that a path cannot add options. Caller frees.
+ */
+char *hvt_launch_opt_escape(const char *s);
 
 /*
  * Start the process: what an earlier run left is dropped (its status,

@@ -83,18 +83,6 @@ static struct json_object *stored_cases(const char *results, const char *ref, bo
 	return cases;
 }
 
-static struct json_object *case_named(struct json_object *cases, const char *name)
-{
-	for (size_t i = 0; i < json_object_array_length(cases); i++) {
-		struct json_object *c = json_object_array_get_idx(cases, i);
-
-		if (!strcmp(hvt_json_get_str(c, "name"), name))
-			return c;
-	}
-	fail_msg("no case %s", name);
-	return NULL;
-}
-
 static void test_crash_and_hang_among_good_cases(void **state)
 {
 	char *results = hvt_asprintf("%s/mixed", tmpdir);
@@ -110,13 +98,13 @@ static void test_crash_and_hang_among_good_cases(void **state)
 	free(out);
 	cases = stored_cases(results, "latest", false);
 	assert_int_equal(json_object_array_length(cases), 5);
-	assert_string_equal(hvt_json_get_str(case_named(cases, "ok"), "outcome"), "pass");
-	assert_string_equal(hvt_json_get_str(case_named(cases, "ok2"), "outcome"), "pass");
-	assert_string_equal(hvt_json_get_str(case_named(cases, "wrong"), "outcome"), "fail");
-	c = case_named(cases, "crash");
+	assert_string_equal(hvt_json_get_str(itest_case_named(cases, "ok"), "outcome"), "pass");
+	assert_string_equal(hvt_json_get_str(itest_case_named(cases, "ok2"), "outcome"), "pass");
+	assert_string_equal(hvt_json_get_str(itest_case_named(cases, "wrong"), "outcome"), "fail");
+	c = itest_case_named(cases, "crash");
 	assert_string_equal(hvt_json_get_str(c, "outcome"), "error");
 	assert_non_null(strstr(hvt_json_get_str(c, "reason"), "SIGSEGV"));
-	c = case_named(cases, "hang");
+	c = itest_case_named(cases, "hang");
 	assert_string_equal(hvt_json_get_str(c, "outcome"), "timeout");
 	/* the hanging case's QEMU went with it */
 	assert_int_equal(itest_wait_no_qemu("hvt-fx-hang", 5000), 0);
@@ -199,7 +187,7 @@ static void test_sigkill_then_resume(void **state)
 	assert_int_equal(json_object_array_length(all), 12);
 	for (size_t i = 0; i < k; i++) {
 		struct json_object *c = json_object_array_get_idx(before, i);
-		struct json_object *again = case_named(all, hvt_json_get_str(c, "name"));
+		struct json_object *again = itest_case_named(all, hvt_json_get_str(c, "name"));
 
 		assert_true(hvt_json_get_int(again, "start", 0) == hvt_json_get_int(c, "start", 0));
 	}
@@ -506,11 +494,11 @@ static void test_xfail_and_case_timeout(void **state)
 	free(xml);
 
 	cases = stored_cases(results, "latest", false);
-	c = case_named(cases, "known");
+	c = itest_case_named(cases, "known");
 	assert_string_equal(hvt_json_get_str(c, "outcome"), "xfail");
 	assert_string_equal(hvt_json_get_str(c, "xfail"), "bug 1: the device drops it");
-	assert_string_equal(hvt_json_get_str(case_named(cases, "fixed"), "outcome"), "xpass");
-	c = case_named(cases, "slow");
+	assert_string_equal(hvt_json_get_str(itest_case_named(cases, "fixed"), "outcome"), "xpass");
+	c = itest_case_named(cases, "slow");
 	assert_string_equal(hvt_json_get_str(c, "outcome"), "timeout");
 	assert_non_null(strstr(hvt_json_get_str(c, "reason"), "timed out after 1 s"));
 	json_object_put(cases);
