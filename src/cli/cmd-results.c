@@ -19,7 +19,7 @@
 static const char results_help[] =
 	"usage: hvtest results [--results DIR] list\n"
 	"       hvtest results [--results DIR] show RUN [--json | --tap | --junit FILE |\n"
-	"                                              --html FILE]\n"
+	"                                              --html FILE] [--checks]\n"
 	"       hvtest results [--results DIR] export RUN --tap | --junit | --json | --html\n"
 	"                                              [--tap-version V] [FILE]\n"
 	"       hvtest results [--results DIR] diff [--metric-threshold PCT] RUN_A RUN_B\n"
@@ -52,6 +52,7 @@ static const char results_help[] =
 	"  --junit FILE, --html FILE\n"
 	"                       show: as export, into FILE ('-': stdout)\n"
 	"  --all-attempts       show: every attempt of rerun cases, not only the last\n"
+	"  --checks             show: every check of each case, not only failed ones\n"
 	"  --metric-threshold PCT\n"
 	"                       diff: list metric changes of at least PCT percent\n"
 	"                       (default: 10)\n"
@@ -63,7 +64,7 @@ static const char results_help[] =
 
 enum {
 	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_TAP_VERSION, OPT_JUNIT, OPT_HTML,
-	OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP,
+	OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP, OPT_CHECKS,
 };
 
 struct results_opts {
@@ -73,6 +74,7 @@ struct results_opts {
 	struct hvt_report_opts ropts;
 	const char *file; /* show --junit/--html FILE */
 	bool all_attempts;
+	bool all_checks; /* show --checks */
 	double threshold;
 	long keep; /* prune: runs to keep, -1 unset */
 };
@@ -208,6 +210,9 @@ static int do_show(struct hvt_store *s, const struct results_opts *o, const char
 			if (c->checks[k].status == HVT_FAIL)
 				printf("          check %s: %s\n", c->checks[k].name,
 				       c->checks[k].message);
+			else if (o->all_checks)
+				printf("          %s %s: %s\n", hvt_outcome_name(c->checks[k].status),
+				       c->checks[k].name, c->checks[k].message);
 		if (oc != HVT_PASS && oc != HVT_SKIP && c->workdir)
 			printf("          work directory: %s\n", c->workdir);
 	}
@@ -434,6 +439,7 @@ int cmd_results(int argc, char **argv)
 		{ "junit", exporting ? no_argument : required_argument, NULL, OPT_JUNIT },
 		{ "html", exporting ? no_argument : required_argument, NULL, OPT_HTML },
 		{ "all-attempts", no_argument, NULL, OPT_ALL_ATTEMPTS },
+		{ "checks", no_argument, NULL, OPT_CHECKS },
 		{ "metric-threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "help", no_argument, NULL, 'h' },
@@ -475,6 +481,9 @@ int cmd_results(int argc, char **argv)
 			break;
 		case OPT_ALL_ATTEMPTS:
 			o.all_attempts = true;
+			break;
+		case OPT_CHECKS:
+			o.all_checks = true;
 			break;
 		case OPT_KEEP:
 			errno = 0;

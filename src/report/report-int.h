@@ -27,6 +27,7 @@ struct hvt_report {
 	struct hvt_run_info run;
 	struct hvt_buf buf;	/* formats that write at the end collect here */
 	struct hvt_buf aux;	/* ... and a second part here (HTML: the failures) */
+	struct hvt_strv cells;	/* HTML: each case as "INDEX OUTCOME NAME", for its matrices */
 };
 
 extern const struct report_ops report_tap_ops;

@@ -414,6 +414,39 @@ static void test_html(void **state)
 	free(out);
 }
 
+/* Cases named by variant dimensions: control x flags, and one that is not in the matrix. */
+static struct hvt_case **make_matrix_cases(size_t *n)
+{
+	static const char *const names[] = {
+		"m.(control=normal).(flags=none)", "m.(control=normal).(flags=persist)",
+		"m.(control=p2p).(flags=none)", "m.(control=p2p).(flags=persist)", "plain",
+	};
+	struct hvt_case **v = hvt_zalloc(HVT_ARRAY_SIZE(names) * sizeof(*v));
+
+	for (size_t i = 0; i < HVT_ARRAY_SIZE(names); i++) {
+		v[i] = hvt_case_new(names[i], names[i], "exec");
+		hvt_case_check(v[i], "ok", i != 2, "%s", i != 2 ? "" : "broken");
+	}
+	*n = HVT_ARRAY_SIZE(names);
+	return v;
+}
+
+/* The page shows cases named by dimensions as a matrix: last dimension across. */
+static void test_html_matrix(void **state)
+{
+	char *out = render_of(HVT_REPORT_HTML, 5, make_matrix_cases);
+
+	assert_int_equal(count(out, "<table class=\"matrix\">"), 1);
+	assert_non_null(strstr(out, "<caption>m.(control).(flags): 4 cases</caption>\n"
+				    "<tr><th>control \\ flags</th><th>none</th><th>persist</th></tr>\n"
+				    "<tr><td>normal</td><td><a class=\"o pass\" href=\"#c1\">pass</a></td>"
+				    "<td><a class=\"o pass\" href=\"#c2\">pass</a></td></tr>\n"
+				    "<tr><td>p2p</td><td><a class=\"o fail\" href=\"#c3\">fail</a></td>"
+				    "<td><a class=\"o pass\" href=\"#c4\">pass</a></td></tr>\n</table>"));
+	assert_null(strstr(out, "<caption>plain"));
+	free(out);
+}
+
 /* Metrics sampled more than once become one chart per unit. */
 static void test_html_series(void **state)
 {
@@ -1267,6 +1300,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_html_series),
+		cmocka_unit_test(test_html_matrix),
 		cmocka_unit_test(test_expected_failures),
 		cmocka_unit_test(test_empty_reports),
 		cmocka_unit_test(test_tap_versions),
