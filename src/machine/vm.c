@@ -34,7 +34,7 @@ struct hvt_vm {
 	struct hvt_qga *qga;
 };
 
-static const char *const socket_names[] = { "qmp.sock", "qga.sock", NULL };
+static const char *const socket_names[] = { "qmp.sock", "qga.sock", "vnc.sock", NULL };
 
 void hvt_vm_config_init(struct hvt_vm_config *cfg)
 {
@@ -95,20 +95,6 @@ char *hvt_vm_console_tail(struct hvt_vm *vm, int n)
 	return hvt_launch_console_tail(vm->launch, n);
 }
 
-/* A value inside a QEMU option list: commas are doubled. */
-static char *opt_escape(const char *s)
-{
-	struct hvt_buf b = HVT_BUF_INIT;
-
-	hvt_buf_add(&b, "", 0);
-	for (; *s; s++) {
-		if (*s == ',')
-			hvt_buf_add(&b, ",", 1);
-		hvt_buf_add(&b, s, 1);
-	}
-	return b.p;
-}
-
 static bool valid_name(const char *name)
 {
 	size_t n = strlen(name);
@@ -143,6 +129,8 @@ static int check_config(const struct hvt_vm_config *cfg, struct hvt_err *err)
 	if ((cfg->initrd || cfg->append) && !cfg->kernel)
 		return hvt_err_set(err, -EINVAL, "%s given without a kernel",
 				   cfg->initrd ? "initrd" : "append");
+	if (cfg->vga && strcmp(cfg->vga, "std") && strcmp(cfg->vga, "virtio"))
+		return hvt_err_set(err, -EINVAL, "display '%s' is not std or virtio", cfg->vga);
 	if (cfg->accel && !*cfg->accel)
 		return hvt_err_set(err, -EINVAL, "accel is empty");
 	if (cfg->kernel && (ret = need_file("kernel", cfg->kernel, err)))
@@ -192,7 +180,7 @@ static void build_argv(struct hvt_vm *vm, const struct hvt_vm_config *cfg,
 	struct hvt_strv *sv = hvt_launch_argv(vm->launch);
 	uint64_t mem = cfg->mem_mib ? cfg->mem_mib : 512;
 	const char *workdir = hvt_launch_workdir(vm->launch);
-	char *wd = opt_escape(workdir);
+	char *wd = hvt_launch_opt_escape(workdir);
 
 	hvt_strv_push(sv, qemu);
 	push_opt(sv, "-name", "%s", vm->name);
@@ -209,6 +197,14 @@ static void build_argv(struct hvt_vm *vm, const struct hvt_vm_config *cfg,
 						   "-display", "none", NULL });
 	if (cfg->vnc)
 		push_opt(sv, "-vnc", "%s", cfg->vnc);
+	else if (cfg->vga)
+		push_opt(sv, "-vnc", "unix:%s/vnc.sock", wd);
+	if (cfg->vga)
+		push_opt(sv, "-device", "%s", !strcmp(cfg->vga, "std") ? "VGA" : "virtio-vga");
+	if (cfg->tablet)
+		hvt_strv_pushv(sv, (const char *const[]){ "-device", "qemu-xhci,id=usb0",
+							   "-device", "usb-tablet,bus=usb0.0",
+							   NULL });
 
 	if (g) {
 		push_opt(sv, "-kernel", "%s", g->kernel);
@@ -222,7 +218,7 @@ static void build_argv(struct hvt_vm *vm, const struct hvt_vm_config *cfg,
 			push_opt(sv, "-append", "%s", cfg->append);
 	}
 	if (cfg->disk) {
-		char *disk = opt_escape(cfg->disk);
+		char *disk = hvt_launch_opt_escape(cfg->disk);
 
 		push_opt(sv, "-drive", "file=%s,if=virtio,format=%s", disk,
 			 disk_format(cfg->disk));
@@ -241,7 +237,7 @@ static void build_argv(struct hvt_vm *vm, const struct hvt_vm_config *cfg,
 			 "virtserialport,chardev=qga,name=org.qemu.guest_agent.0");
 	}
 	if (g && g->tools[0] && !cfg->no_tools) {
-		char *tools = opt_escape(g->tools);
+		char *tools = hvt_launch_opt_escape(g->tools);
 
 		push_opt(sv, "-drive", "file=%s,if=none,id=tools,format=raw,readonly=on",
 			 tools);

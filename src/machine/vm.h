@@ -39,6 +39,13 @@ struct hvt_vm_config {
 	const char *const *drives;  /* NULL-terminated -drive specs */
 	const char *const *extra;   /* NULL-terminated extra argv items */
 	const char *vnc;	/* -vnc argument, or NULL for no display */
+	/*
+	 * A display: "std" (the VGA the BIOS and Linux's VGA console use) or
+	 * "virtio" (virtio-vga), with a VNC server on vnc.sock in the work
+	 * dir unless vnc says otherwise. NULL: no graphics card at all.
+	 */
+	const char *vga;
+	bool tablet;		/* a USB tablet (absolute pointer) besides the PS/2 mouse */
 	bool no_agent;		/* no virtio-serial agent channel */
 	bool no_tools;		/* do not attach the default tools disk */
 	bool paused;		/* start with -S */
