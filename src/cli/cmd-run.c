@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "publish.h"
 #include "runner.h"
 #include "session.h"
 
@@ -35,6 +36,10 @@ static const char run_usage[] =
 	"  --json               print the run as JSON on stdout at the end\n"
 	"  --junit FILE         write JUnit XML to FILE at the end\n"
 	"                       (JSON and JUnit hold every case of a resumed run)\n"
+	"  --publish URL        at the end, publish the run to the results server at\n"
+	"                       URL with the token of " CLI_TOKEN_FILE_HELP "\n"
+	"                       ('hvtest publish --help'); a failed publish fails\n"
+	"                       the command, the run stays stored\n"
 	"  --list               print the cases that would run and exit\n"
 	"  --types              list the test types and exit\n"
 	"  -h, --help           this text\n";
@@ -42,6 +47,7 @@ static const char run_usage[] =
 enum {
 	OPT_TIMEOUT = 0x300, OPT_REPEAT, OPT_RERUN, OPT_SHARD, OPT_RESUME, OPT_RESULTS,
 	OPT_MODULE, OPT_TAP, OPT_TAP_VERSION, OPT_JSON, OPT_JUNIT, OPT_LIST, OPT_TYPES,
+	OPT_PUBLISH,
 };
 
 /* What the session's callbacks need: where to print, the accelerator probed. */
@@ -160,6 +166,7 @@ int cmd_run(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "publish", required_argument, NULL, OPT_PUBLISH },
 		{ "types", no_argument, NULL, OPT_TYPES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -171,6 +178,7 @@ int cmd_run(int argc, char **argv)
 	struct hvt_session_result r;
 	struct hvt_err err = HVT_ERR_INIT;
 	bool tap = false, tap_version = false, json = false, list = false;
+	const char *publish = NULL;
 	char *cmdline;
 	int opt, rc;
 	uint64_t v;
@@ -232,6 +240,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_LIST:
 			list = true;
 			break;
+		case OPT_PUBLISH:
+			publish = optarg;
+			break;
 		case OPT_TYPES:
 			return list_types();
 		case 'h':
@@ -267,6 +278,16 @@ int cmd_run(int argc, char **argv)
 	} else {
 		print_summary(x.prog, &r);
 		rc = r.exit_status ? CLI_EXIT_FAIL : 0;
+		if (publish) {
+			char ref[32];
+			struct hvt_publish_opts po = { .results = x.results, .run = ref,
+						       .server = publish };
+
+			snprintf(ref, sizeof(ref), "%lld", (long long)r.run_id);
+			fflush(x.prog);
+			if (cli_publish(&po, NULL, x.prog))
+				rc = CLI_EXIT_FAIL;
+		}
 	}
 	hvt_session_result_release(&r);
 	free(cmdline);

@@ -4,11 +4,14 @@
  * file) with the run's host, a table of cases, and each case's checks,
  * metrics, parameters and artifacts. A metric recorded more than once in a
  * case is a time series: its samples are drawn as an inline SVG chart
- * against the case's clock, one chart per unit.
+ * against the case's clock, one chart per unit. Cases whose names carry
+ * variant dimensions ("matrix.(control=p2p).(flags=none)") are also shown
+ * as matrices: the last dimension across, the others down.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "report-int.h"
 
@@ -286,11 +289,99 @@ static void failure_line(struct hvt_buf *b, long n, const struct hvt_case *c,
 	hvt_buf_addf(b, "</li>\n");
 }
 
+static bool has_suffix(const char *s, const char *const *suffixes)
+{
+	size_t n = strlen(s);
+
+	for (; *suffixes; suffixes++) {
+		size_t k = strlen(*suffixes);
+
+		if (n >= k && !strcasecmp(s + n - k, *suffixes))
+			return true;
+	}
+	return false;
+}
+
+static const char *const media_images[] = { ".png", ".jpg", ".jpeg", ".gif", ".webp", NULL };
+static const char *const media_videos[] = { ".webm", ".mp4", ".ogv", NULL };
+
+/*
+ * Screenshots (.png) and videos (.mp4) among a case's artifacts, shown
+ * inline: the screen at each assert, the difference image of a failed
+ * match, the last screen, the case's video.
+ */
+static void media(struct hvt_buf *b, const struct hvt_case *c)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->nartifacts; i++) {
+		const char *p = c->artifacts[i].path;
+		bool png, mp4;
+
+		if (!p)
+			continue;
+		png = has_suffix(p, media_images);
+		mp4 = has_suffix(p, media_videos);
+		if (!png && !mp4)
+			continue;
+		if (!any)
+			hvt_buf_addf(b, "<div class=\"media\">\n");
+		any = true;
+		hvt_buf_addf(b, "<figure>%s", png ? "<img loading=\"lazy\" src=\"file://"
+						  : "<video controls preload=\"none\" src=\"file://");
+		if (*p != '/' && c->workdir) {
+			esc(b, c->workdir);
+			hvt_buf_addf(b, "/");
+		}
+		esc(b, p);
+		hvt_buf_addf(b, "\"%s><figcaption>", png ? " alt=\"screenshot\"" : "");
+		esc(b, c->artifacts[i].name);
+		hvt_buf_addf(b, "</figcaption></figure>\n");
+	}
+	if (any)
+		hvt_buf_addf(b, "</div>\n");
+}
+
+/* Links to a case's artifacts on a server; pictures and videos in the page. */
+static void artifact_links(struct hvt_buf *b, const char *base, const struct hvt_case *c)
+{
+	if (!c->nartifacts)
+		return;
+	hvt_buf_addf(b, "<ul class=\"files\">\n");
+	for (size_t i = 0; i < c->nartifacts; i++) {
+		struct hvt_buf url = HVT_BUF_INIT;
+		const char *p = c->artifacts[i].path;
+
+		hvt_buf_addf(&url, "%s%ld/", base, c->index);
+		hvt_report_url_path(&url, p);
+		hvt_buf_addf(b, "<li>");
+		esc(b, c->artifacts[i].name);
+		hvt_buf_addf(b, ": <a href=\"");
+		esc(b, url.p);
+		hvt_buf_addf(b, "\">");
+		esc(b, p);
+		hvt_buf_addf(b, "</a>");
+		if (has_suffix(p, media_images)) {
+			hvt_buf_addf(b, "<br><img class=\"shot\" alt=\"\" src=\"");
+			esc(b, url.p);
+			hvt_buf_addf(b, "\">");
+		} else if (has_suffix(p, media_videos)) {
+			hvt_buf_addf(b, "<br><video class=\"shot\" controls preload=\"none\" src=\"");
+			esc(b, url.p);
+			hvt_buf_addf(b, "\"></video>");
+		}
+		hvt_buf_addf(b, "</li>\n");
+		hvt_buf_release(&url);
+	}
+	hvt_buf_addf(b, "</ul>\n");
+}
+
 static void html_add(struct hvt_report *r, const struct hvt_case *c)
 {
 	enum hvt_outcome o = hvt_case_outcome(c);
 	struct hvt_buf *b = &r->buf;
 
+	hvt_strv_pushf(&r->cells, "%ld %d %s", r->n, (int)o, c->name);
 	hvt_buf_addf(b, "<details id=\"c%ld\"%s><summary><span class=\"o %s\">%s</span> ", r->n,
 		     hvt_outcome_bad(o) ? " open" : "", outcome_class(o), hvt_outcome_name(o));
 	esc(b, c->name);
@@ -340,7 +431,9 @@ static void html_add(struct hvt_report *r, const struct hvt_case *c)
 		}
 		hvt_buf_addf(b, "</table></details>\n");
 	}
-	if (c->workdir || c->nartifacts) {
+	if (r->opts.artifact_base) {
+		artifact_links(b, r->opts.artifact_base, c);
+	} else if (c->workdir || c->nartifacts) {
 		hvt_buf_addf(b, "<ul class=\"files\">\n");
 		if (c->workdir) {
 			hvt_buf_addf(b, "<li>work directory <a href=\"file://");
@@ -366,8 +459,167 @@ static void html_add(struct hvt_report *r, const struct hvt_case *c)
 			hvt_buf_addf(b, "</a></li>\n");
 		}
 		hvt_buf_addf(b, "</ul>\n");
+		media(b, c);
 	}
 	hvt_buf_addf(b, "</div></details>\n");
+}
+
+/* Matrices bigger than this are left to the list of cases. */
+#define MATRIX_MAX 2000
+
+/* One case of a matrix: its place, parsed from its name. */
+struct mcell {
+	long n;
+	int o;
+	char *group;	/* the name without its dimensions' values: "matrix.(control).(flags)" */
+	char *row;	/* the values of all dimensions but the last: "p2p / paused" */
+	char *col;	/* the last dimension's value */
+	char *dims;	/* the dimensions but the last: "control / source" */
+	char *last;	/* the last dimension's name */
+};
+
+/* "IDX O matrix.(a=x).(b=y)" -> a cell; false when the name has under two dimensions. */
+static bool parse_cell(const char *text, struct mcell *m)
+{
+	struct hvt_buf group = HVT_BUF_INIT, row = HVT_BUF_INIT, dims = HVT_BUF_INIT;
+	char *copy, *p, *save = NULL, *name = NULL, *val = NULL;
+	int ndim = 0, used = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(text, "%ld %d %n", &m->n, &m->o, &used) < 2 || !used)
+		return false;
+	copy = hvt_strdup(text + used);
+	for (p = strtok_r(copy, ".", &save); p; p = strtok_r(NULL, ".", &save)) {
+		char *eq = strchr(p, '=');
+		size_t len = strlen(p);
+
+		hvt_buf_addf(&group, "%s", group.len ? "." : "");
+		if (p[0] != '(' || p[len - 1] != ')' || !eq) {
+			hvt_buf_addf(&group, "%s", p);
+			continue;
+		}
+		p[len - 1] = '\0';
+		*eq = '\0';
+		hvt_buf_addf(&group, "(%s)", p + 1);
+		if (name) {
+			hvt_buf_addf(&row, "%s%s", row.len ? " / " : "", val);
+			hvt_buf_addf(&dims, "%s%s", dims.len ? " / " : "", name);
+		}
+		name = p + 1;
+		val = eq + 1;
+		ndim++;
+	}
+	if (ndim >= 2) {
+		m->group = hvt_strdup(group.p);
+		m->row = hvt_strdup(row.p);
+		m->dims = hvt_strdup(dims.p);
+		m->col = hvt_strdup(val);
+		m->last = hvt_strdup(name);
+	}
+	free(copy);
+	hvt_buf_release(&group);
+	hvt_buf_release(&row);
+	hvt_buf_release(&dims);
+	return ndim >= 2;
+}
+
+static void release_cell(struct mcell *m)
+{
+	free(m->group);
+	free(m->row);
+	free(m->col);
+	free(m->dims);
+	free(m->last);
+}
+
+/* Index of s in sv, added when missing. */
+static size_t index_of(struct hvt_strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n && strcmp(sv->v[i], s); i++)
+		;
+	if (i == sv->n)
+		hvt_strv_push(sv, s);
+	return i;
+}
+
+/* One table for the cells of group g (from index first on). */
+static void matrix(struct hvt_buf *b, struct mcell *cells, size_t n, size_t first)
+{
+	const char *g = cells[first].group;
+	struct hvt_strv rows = HVT_STRV_INIT, cols = HVT_STRV_INIT;
+	long *at;
+	size_t count = 0;
+
+	for (size_t i = first; i < n; i++)
+		if (cells[i].group && !strcmp(cells[i].group, g)) {
+			index_of(&rows, cells[i].row);
+			index_of(&cols, cells[i].col);
+			count++;
+		}
+	if (rows.n < 2 || cols.n < 2 || count > MATRIX_MAX)
+		goto out;
+	at = hvt_zalloc(rows.n * cols.n * sizeof(*at));
+	for (size_t i = first; i < n; i++)
+		if (cells[i].group && !strcmp(cells[i].group, g))
+			at[index_of(&rows, cells[i].row) * cols.n + index_of(&cols, cells[i].col)] =
+				(long)i + 1;
+	hvt_buf_addf(b, "<table class=\"matrix\"><caption>");
+	esc(b, g);
+	hvt_buf_addf(b, ": %zu cases</caption>\n<tr><th>", count);
+	esc(b, cells[first].dims);
+	hvt_buf_addf(b, " \\ ");
+	esc(b, cells[first].last);
+	hvt_buf_addf(b, "</th>");
+	for (size_t c = 0; c < cols.n; c++) {
+		hvt_buf_addf(b, "<th>");
+		esc(b, cols.v[c]);
+		hvt_buf_addf(b, "</th>");
+	}
+	hvt_buf_addf(b, "</tr>\n");
+	for (size_t r = 0; r < rows.n; r++) {
+		hvt_buf_addf(b, "<tr><td>");
+		esc(b, rows.v[r]);
+		hvt_buf_addf(b, "</td>");
+		for (size_t c = 0; c < cols.n; c++) {
+			long k = at[r * cols.n + c];
+			const char *o = k ? hvt_outcome_name((enum hvt_outcome)cells[k - 1].o) : NULL;
+
+			if (o)
+				hvt_buf_addf(b, "<td><a class=\"o %s\" href=\"#c%ld\">%s</a></td>", o,
+					     cells[k - 1].n, o);
+			else
+				hvt_buf_addf(b, "<td></td>");
+		}
+		hvt_buf_addf(b, "</tr>\n");
+	}
+	hvt_buf_addf(b, "</table>\n");
+	free(at);
+out:
+	hvt_strv_release(&rows);
+	hvt_strv_release(&cols);
+}
+
+/* A matrix per group of cases named by variant dimensions. */
+static void matrices(struct hvt_buf *b, const struct hvt_strv *texts)
+{
+	struct mcell *cells = hvt_zalloc((texts->n + 1) * sizeof(*cells));
+	struct hvt_strv done = HVT_STRV_INIT;
+
+	for (size_t i = 0; i < texts->n; i++)
+		parse_cell(texts->v[i], &cells[i]);
+	for (size_t i = 0; i < texts->n; i++) {
+		size_t before = done.n;
+
+		if (!cells[i].group || (index_of(&done, cells[i].group), done.n == before))
+			continue;
+		matrix(b, cells, texts->n, i);
+	}
+	for (size_t i = 0; i < texts->n; i++)
+		release_cell(&cells[i]);
+	free(cells);
+	hvt_strv_release(&done);
 }
 
 static const char style[] =
@@ -377,6 +629,9 @@ static const char style[] =
 	"td,th{padding:.15em .6em;text-align:left;vertical-align:top}"
 	"tr:nth-child(even){background:#f4f4f4}"
 	".num{text-align:right;font-variant-numeric:tabular-nums}"
+	".media{display:flex;flex-wrap:wrap;gap:.6em}.media figure{margin:0}"
+	".media img,.media video{max-width:360px;border:1px solid #ccc}"
+	".media figcaption{font-size:.85em;color:#555}"
 	".o{font-weight:600}.pass{color:#1a7f37}.fail,.error,.timeout,.xpass{color:#cf222e}"
 	".skip{color:#8a6d00}.xfail{color:#6e40c9}.expect{color:#6e40c9}"
 	"details{margin:.2em 0}summary{cursor:pointer}"
@@ -385,7 +640,9 @@ static const char style[] =
 	".grid{stroke:#ddd}.yl{text-anchor:end;font-size:11px}"
 	".xl{text-anchor:middle;font-size:11px}.unit{font-size:11px;fill:#666}"
 	".series polyline{stroke-width:1.5}"
-	".legend{margin:0 0 .8em}.host{color:#444}.failed{margin:.4em 0 1em}";
+	".legend{margin:0 0 .8em}.host{color:#444}.failed{margin:.4em 0 1em}"
+	".matrix caption{text-align:left;font-weight:600}.matrix a{text-decoration:none}"
+	".shot{max-width:100%;border:1px solid #ccc;margin:.3em 0}";
 
 static void html_end(struct hvt_report *r)
 {
@@ -408,7 +665,10 @@ static void html_end(struct hvt_report *r)
 		hvt_buf_addf(&h, ": ");
 		esc(&h, ri->plan);
 	}
-	hvt_buf_addf(&h, "</h1>\n<p class=\"host\">");
+	hvt_buf_addf(&h, "</h1>\n");
+	if (r->opts.html_preamble)
+		hvt_buf_addf(&h, "%s\n", r->opts.html_preamble);
+	hvt_buf_addf(&h, "<p class=\"host\">");
 	if (ri->started > 0) {
 		report_iso_time(ts, sizeof(ts), ri->started);
 		hvt_buf_addf(&h, "started %s", ts);
@@ -446,6 +706,7 @@ static void html_end(struct hvt_report *r)
 	hvt_buf_addf(&h, "; %.1f s of case time</p>\n", r->time);
 	if (r->aux.len)
 		hvt_buf_addf(&h, "<ul class=\"failed\">\n%s</ul>\n", r->aux.p);
+	matrices(&h, &r->cells);
 	fwrite(h.p, 1, h.len, r->out);
 	if (r->buf.len)
 		fwrite(r->buf.p, 1, r->buf.len, r->out);

@@ -138,6 +138,7 @@ void hvt_report_free(struct hvt_report *r)
 	hvt_run_info_release(&r->run);
 	hvt_buf_release(&r->buf);
 	hvt_buf_release(&r->aux);
+	hvt_strv_release(&r->cells);
 	free(r);
 }
 
@@ -297,5 +298,18 @@ void hvt_report_xml_escape(struct hvt_buf *b, const char *s)
 			continue;
 		}
 		p++;
+	}
+}
+
+void hvt_report_url_path(struct hvt_buf *b, const char *path)
+{
+	for (const char *p = path; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~/", ch))
+			hvt_buf_add(b, p, 1);
+		else
+			hvt_buf_addf(b, "%%%02X", ch);
 	}
 }

@@ -35,6 +35,15 @@ int hvt_report_format_parse(const char *name, enum hvt_report_format *out);
 /* How to write; all zero is the default of every format. */
 struct hvt_report_opts {
 	int tap_version;	/* TAP: 13 or 14; 0 is HVT_TAP_VERSION_DEFAULT */
+	/*
+	 * HTML: artifacts link to ARTIFACT_BASE<case index>/<path> (path
+	 * URL-escaped; images and videos shown in the page) instead of
+	 * file:// links into the work directory, which is then not shown
+	 * (a results server's pages). Borrowed: must outlive the writer.
+	 */
+	const char *artifact_base;
+	/* HTML: trusted markup put as is under the heading (navigation); borrowed. */
+	const char *html_preamble;
 };
 
 /* "13" or "14" -> *version; -EINVAL for anything else. */
@@ -88,11 +97,22 @@ int hvt_report_run_file(struct hvt_store *s, int64_t run_id, enum hvt_report_for
 			const struct hvt_report_opts *o, const char *path, struct hvt_err *err);
 
 /*
+ * Read a JSON report (the document the JSON writer writes) back: the run's
+ * record (release with hvt_run_info_release(); its id is 0) and its cases
+ * (free with hvt_store_cases_free()). -EBADMSG with err saying what is
+ * wrong when doc is not such a document.
+ */
+int hvt_report_json_read(struct json_object *doc, struct hvt_run_info *run,
+			 struct hvt_case ***cases, size_t *n, struct hvt_err *err);
+
+/*
  * Escape text for XML character data and attribute values: & < > " ' as
  * entities, tab/newline/CR as character references (kept in attributes),
  * other control characters and invalid UTF-8 as U+FFFD (XML 1.0 cannot
  * carry them at all). Appends to b.
  */
 void hvt_report_xml_escape(struct hvt_buf *b, const char *s);
+/* Percent-encode a relative path for a URL (its '/' kept); appends to b. */
+void hvt_report_url_path(struct hvt_buf *b, const char *path);
 
 #endif

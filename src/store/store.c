@@ -9,12 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
-
-struct hvt_store {
-	sqlite3 *db;
-	char *path;
-};
+#include "store-int.h"
 
 /*
  * The schema. Times are wall clock seconds since the epoch (REAL); the
@@ -88,7 +83,7 @@ static const char upgrade_v2_sql[] =
 	"ALTER TABLE cases ADD COLUMN xfail TEXT;"
 	"DROP VIEW run_counts; DROP VIEW final_cases;";
 
-static int db_fail(struct hvt_store *s, struct hvt_err *err, const char *what)
+int store_db_fail(struct hvt_store *s, struct hvt_err *err, const char *what)
 {
 	int rc = sqlite3_errcode(s->db);
 	int code = -EIO;
@@ -106,26 +101,26 @@ static int db_fail(struct hvt_store *s, struct hvt_err *err, const char *what)
 	return hvt_err_set(err, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
-static int exec(struct hvt_store *s, const char *sql, struct hvt_err *err)
+int store_exec(struct hvt_store *s, const char *sql, struct hvt_err *err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, err, sql);
+		return store_db_fail(s, err, sql);
 	return 0;
 }
 
-static int prepare(struct hvt_store *s, sqlite3_stmt **st, const char *sql, struct hvt_err *err)
+int store_prepare(struct hvt_store *s, sqlite3_stmt **st, const char *sql, struct hvt_err *err)
 {
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
-		return db_fail(s, err, "prepare");
+		return store_db_fail(s, err, "store_prepare");
 	}
 	return 0;
 }
 
 /* Step a statement that returns no rows, then finalize it. */
-static int step_done(struct hvt_store *s, sqlite3_stmt *st, const char *what, struct hvt_err *err)
+int store_step_done(struct hvt_store *s, sqlite3_stmt *st, const char *what, struct hvt_err *err)
 {
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, err, what);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, what);
 
 	sqlite3_finalize(st);
 	return rc;
@@ -136,18 +131,18 @@ static int pragma_int(struct hvt_store *s, const char *sql, int *out, struct hvt
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = prepare(s, &st, sql, err);
+	ret = store_prepare(s, &st, sql, err);
 	if (ret)
 		return ret;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	else
-		ret = db_fail(s, err, sql);
+		ret = store_db_fail(s, err, sql);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -155,7 +150,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static void bind_double(sqlite3_stmt *st, int i, double v)
+void store_bind_double(sqlite3_stmt *st, int i, double v)
 {
 	if (isnan(v))
 		sqlite3_bind_null(st, i);
@@ -163,18 +158,39 @@ static void bind_double(sqlite3_stmt *st, int i, double v)
 		sqlite3_bind_double(st, i, v);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *store_col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *v = sqlite3_column_text(st, i);
 
 	return v ? hvt_strdup((const char *)v) : NULL;
 }
 
-static double col_double(sqlite3_stmt *st, int i)
+double store_col_double(sqlite3_stmt *st, int i)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return NAN;
 	return sqlite3_column_double(st, i);
+}
+
+int store_rows(struct hvt_store *s, sqlite3_stmt *st, void **v, size_t *n, size_t elem,
+	       void (*read)(sqlite3_stmt *st, void *row), const char *what, struct hvt_err *err)
+{
+	size_t alloc = 0;
+	int rc, ret = 0;
+
+	*v = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			*v = hvt_realloc(*v, alloc * elem);
+		}
+		read(st, (char *)*v + (*n)++ * elem);
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_db_fail(s, err, what);
+	sqlite3_finalize(st);
+	return ret;
 }
 
 /*
@@ -187,7 +203,7 @@ static int upgrade(struct hvt_store *s, int ver, struct hvt_err *err)
 	char *sql;
 	int ret, now = ver;
 
-	ret = exec(s, "BEGIN IMMEDIATE", err);
+	ret = store_exec(s, "BEGIN IMMEDIATE", err);
 	if (ret)
 		return ret;
 	/* another process may have upgraded it meanwhile */
@@ -196,17 +212,17 @@ static int upgrade(struct hvt_store *s, int ver, struct hvt_err *err)
 		goto out;
 	sql = hvt_asprintf("%s %s PRAGMA user_version = %d;", upgrade_v2_sql, views_sql,
 			   HVT_STORE_SCHEMA_VERSION);
-	ret = exec(s, sql, err);
+	ret = store_exec(s, sql, err);
 	free(sql);
 	if (ret)
 		hvt_err_prefix(err, "%s: upgrading schema version %d to %d", s->path, ver,
 			       HVT_STORE_SCHEMA_VERSION);
 out:
 	if (ret) {
-		exec(s, "ROLLBACK", NULL);
+		store_exec(s, "ROLLBACK", NULL);
 		return ret;
 	}
-	return exec(s, "COMMIT", err);
+	return store_exec(s, "COMMIT", err);
 }
 
 /*
@@ -232,10 +248,10 @@ static int check_schema(struct hvt_store *s, struct hvt_err *err)
 					 schema_sql, views_sql, HVT_STORE_APP_ID,
 					 HVT_STORE_SCHEMA_VERSION);
 
-		ret = exec(s, sql, err);
+		ret = store_exec(s, sql, err);
 		free(sql);
 		if (ret)
-			exec(s, "ROLLBACK", NULL);
+			store_exec(s, "ROLLBACK", NULL);
 		return ret;
 	}
 	if (app != HVT_STORE_APP_ID)
@@ -265,7 +281,7 @@ struct hvt_store *hvt_store_open(const char *dir, struct hvt_err *err)
 	s->path = hvt_asprintf("%s/%s", dir, HVT_STORE_FILE);
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		ret = s->db ? db_fail(s, err, "open")
+		ret = s->db ? store_db_fail(s, err, "open")
 			    : hvt_err_set(err, -ENOMEM, "%s: cannot open", s->path);
 		goto err_close;
 	}
@@ -281,10 +297,10 @@ struct hvt_store *hvt_store_open(const char *dir, struct hvt_err *err)
 	 * KVM may well crash its host. A case takes seconds, so one fsync per
 	 * case costs nothing worth saving.
 	 */
-	ret = exec(s, "PRAGMA journal_mode = WAL", err);
+	ret = store_exec(s, "PRAGMA journal_mode = WAL", err);
 	if (ret)
 		goto err_notours;
-	ret = exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err);
+	ret = store_exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err);
 	if (ret)
 		goto err_close;
 	ret = check_schema(s, err);
@@ -315,52 +331,58 @@ const char *hvt_store_path(const struct hvt_store *s)
 	return s->path;
 }
 
-int hvt_store_run_begin(struct hvt_store *s, const struct hvt_run_info *info,
-			int64_t *run_id, struct hvt_err *err)
+int store_insert_run(struct hvt_store *s, const struct hvt_run_info *info, int64_t *run_id,
+		     struct hvt_err *err)
 {
 	const struct hvt_host_info *h = &info->host;
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = exec(s, "BEGIN IMMEDIATE", err);
-	if (ret)
-		return ret;
-	ret = prepare(s, &st,
+	ret = store_prepare(s, &st,
 		      "INSERT INTO runs (started, plan, filters, argv, total, pid)"
 		      " VALUES (?, ?, ?, ?, ?, ?)", err);
 	if (ret)
-		goto err_rollback;
+		return ret;
 	sqlite3_bind_double(st, 1, info->started > 0 ? info->started : hvt_wall_now());
-	bind_text(st, 2, info->plan);
-	bind_text(st, 3, info->filters);
-	bind_text(st, 4, info->argv);
+	store_bind_text(st, 2, info->plan);
+	store_bind_text(st, 3, info->filters);
+	store_bind_text(st, 4, info->argv);
 	sqlite3_bind_int64(st, 5, info->total);
 	sqlite3_bind_int(st, 6, info->pid);
-	ret = step_done(s, st, "insert run", err);
+	ret = store_step_done(s, st, "insert run", err);
 	if (ret)
-		goto err_rollback;
+		return ret;
 	*run_id = sqlite3_last_insert_rowid(s->db);
-	ret = prepare(s, &st,
+	ret = store_prepare(s, &st,
 		      "INSERT INTO hosts (run_id, hostname, kernel, qemu, qemu_version, accel,"
 		      " accel_reason, hvtest_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err);
 	if (ret)
-		goto err_rollback;
+		return ret;
 	sqlite3_bind_int64(st, 1, *run_id);
-	bind_text(st, 2, h->hostname);
-	bind_text(st, 3, h->kernel);
-	bind_text(st, 4, h->qemu);
-	bind_text(st, 5, h->qemu_version);
-	bind_text(st, 6, h->accel);
-	bind_text(st, 7, h->accel_reason);
-	bind_text(st, 8, h->hvtest_version);
-	ret = step_done(s, st, "insert host", err);
-	if (ret)
-		goto err_rollback;
-	return exec(s, "COMMIT", err);
+	store_bind_text(st, 2, h->hostname);
+	store_bind_text(st, 3, h->kernel);
+	store_bind_text(st, 4, h->qemu);
+	store_bind_text(st, 5, h->qemu_version);
+	store_bind_text(st, 6, h->accel);
+	store_bind_text(st, 7, h->accel_reason);
+	store_bind_text(st, 8, h->hvtest_version);
+	return store_step_done(s, st, "insert host", err);
+}
 
-err_rollback:
-	exec(s, "ROLLBACK", NULL);
-	return ret;
+int hvt_store_run_begin(struct hvt_store *s, const struct hvt_run_info *info,
+			int64_t *run_id, struct hvt_err *err)
+{
+	int ret;
+
+	ret = store_exec(s, "BEGIN IMMEDIATE", err);
+	if (ret)
+		return ret;
+	ret = store_insert_run(s, info, run_id, err);
+	if (ret) {
+		store_exec(s, "ROLLBACK", NULL);
+		return ret;
+	}
+	return store_exec(s, "COMMIT", err);
 }
 
 static int run_exists(struct hvt_store *s, int64_t run_id, struct hvt_err *err)
@@ -368,7 +390,7 @@ static int run_exists(struct hvt_store *s, int64_t run_id, struct hvt_err *err)
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = prepare(s, &st, "SELECT 1 FROM runs WHERE id = ?", err);
+	ret = store_prepare(s, &st, "SELECT 1 FROM runs WHERE id = ?", err);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -379,7 +401,7 @@ static int run_exists(struct hvt_store *s, int64_t run_id, struct hvt_err *err)
 		ret = hvt_err_set(err, -ENOENT, "%s: no run %lld", s->path, (long long)run_id);
 		break;
 	default:
-		ret = db_fail(s, err, "look up run");
+		ret = store_db_fail(s, err, "look up run");
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -391,114 +413,119 @@ static int add_parts(struct hvt_store *s, int64_t case_id, const struct hvt_case
 	sqlite3_stmt *st;
 	int ret;
 
-	ret = prepare(s, &st, "INSERT INTO params VALUES (?, ?, ?, ?)", err);
+	ret = store_prepare(s, &st, "INSERT INTO params VALUES (?, ?, ?, ?)", err);
 	for (size_t i = 0; !ret && i < c->nparams; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, case_id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		bind_text(st, 3, c->params[i].key);
-		bind_text(st, 4, c->params[i].value);
+		store_bind_text(st, 3, c->params[i].key);
+		store_bind_text(st, 4, c->params[i].value);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = db_fail(s, err, "insert param");
+			ret = store_db_fail(s, err, "insert param");
 	}
 	sqlite3_finalize(st);
 	if (ret)
 		return ret;
-	ret = prepare(s, &st, "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?)", err);
+	ret = store_prepare(s, &st, "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?)", err);
 	for (size_t i = 0; !ret && i < c->nchecks; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, case_id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		bind_text(st, 3, c->checks[i].name);
-		bind_text(st, 4, hvt_outcome_name(c->checks[i].status));
-		bind_text(st, 5, c->checks[i].message ? c->checks[i].message : "");
-		bind_double(st, 6, c->checks[i].t);
+		store_bind_text(st, 3, c->checks[i].name);
+		store_bind_text(st, 4, hvt_outcome_name(c->checks[i].status));
+		store_bind_text(st, 5, c->checks[i].message ? c->checks[i].message : "");
+		store_bind_double(st, 6, c->checks[i].t);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = db_fail(s, err, "insert check");
+			ret = store_db_fail(s, err, "insert check");
 	}
 	sqlite3_finalize(st);
 	if (ret)
 		return ret;
-	ret = prepare(s, &st, "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)", err);
+	ret = store_prepare(s, &st, "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)", err);
 	for (size_t i = 0; !ret && i < c->nmetrics; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, case_id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		bind_text(st, 3, c->metrics[i].name);
-		bind_double(st, 4, c->metrics[i].value);
-		bind_text(st, 5, c->metrics[i].unit ? c->metrics[i].unit : "");
-		bind_double(st, 6, c->metrics[i].t);
+		store_bind_text(st, 3, c->metrics[i].name);
+		store_bind_double(st, 4, c->metrics[i].value);
+		store_bind_text(st, 5, c->metrics[i].unit ? c->metrics[i].unit : "");
+		store_bind_double(st, 6, c->metrics[i].t);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = db_fail(s, err, "insert metric");
+			ret = store_db_fail(s, err, "insert metric");
 	}
 	sqlite3_finalize(st);
 	if (ret)
 		return ret;
-	ret = prepare(s, &st, "INSERT INTO artifacts VALUES (?, ?, ?, ?)", err);
+	ret = store_prepare(s, &st, "INSERT INTO artifacts VALUES (?, ?, ?, ?)", err);
 	for (size_t i = 0; !ret && i < c->nartifacts; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, case_id);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		bind_text(st, 3, c->artifacts[i].name);
-		bind_text(st, 4, c->artifacts[i].path);
+		store_bind_text(st, 3, c->artifacts[i].name);
+		store_bind_text(st, 4, c->artifacts[i].path);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			ret = db_fail(s, err, "insert artifact");
+			ret = store_db_fail(s, err, "insert artifact");
 	}
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int hvt_store_case_add(struct hvt_store *s, int64_t run_id, const struct hvt_case *c,
-		       struct hvt_err *err)
+int store_insert_case(struct hvt_store *s, int64_t run_id, const struct hvt_case *c,
+		      struct hvt_err *err)
 {
 	sqlite3_stmt *st;
 	int64_t case_id;
 	int ret;
 
-	ret = exec(s, "BEGIN IMMEDIATE", err);
-	if (ret)
-		return ret;
-	ret = run_exists(s, run_id, err);
-	if (ret)
-		goto err_rollback;
-	ret = prepare(s, &st,
+	ret = store_prepare(s, &st,
 		      "INSERT INTO cases (run_id, idx, name, shortname, type, attempt, outcome,"
 		      " errored, skipped, timed_out, flaky, reason, start, duration, workdir,"
 		      " xfail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
 	if (ret)
-		goto err_rollback;
+		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, c->index);
-	bind_text(st, 3, c->name);
-	bind_text(st, 4, c->shortname ? c->shortname : c->name);
-	bind_text(st, 5, c->type ? c->type : "");
+	store_bind_text(st, 3, c->name);
+	store_bind_text(st, 4, c->shortname ? c->shortname : c->name);
+	store_bind_text(st, 5, c->type ? c->type : "");
 	sqlite3_bind_int(st, 6, c->attempt);
-	bind_text(st, 7, hvt_outcome_name(hvt_case_outcome(c)));
+	store_bind_text(st, 7, hvt_outcome_name(hvt_case_outcome(c)));
 	sqlite3_bind_int(st, 8, c->errored);
 	sqlite3_bind_int(st, 9, c->skipped);
 	sqlite3_bind_int(st, 10, c->timed_out);
 	sqlite3_bind_int(st, 11, c->flaky);
-	bind_text(st, 12, c->reason);
-	bind_double(st, 13, c->start);
-	bind_double(st, 14, c->duration);
-	bind_text(st, 15, c->workdir);
-	bind_text(st, 16, c->xfail);
-	ret = step_done(s, st, "insert case", err);
+	store_bind_text(st, 12, c->reason);
+	store_bind_double(st, 13, c->start);
+	store_bind_double(st, 14, c->duration);
+	store_bind_text(st, 15, c->workdir);
+	store_bind_text(st, 16, c->xfail);
+	ret = store_step_done(s, st, "insert case", err);
 	if (ret) {
 		if (ret == -EEXIST)
 			hvt_err_set(err, ret, "%s: run %lld already has case %ld (%s) attempt %d",
 				    s->path, (long long)run_id, c->index, c->name, c->attempt);
-		goto err_rollback;
+		return ret;
 	}
 	case_id = sqlite3_last_insert_rowid(s->db);
-	ret = add_parts(s, case_id, c, err);
-	if (ret)
-		goto err_rollback;
-	return exec(s, "COMMIT", err);
+	return add_parts(s, case_id, c, err);
+}
 
-err_rollback:
-	exec(s, "ROLLBACK", NULL);
-	return ret;
+int hvt_store_case_add(struct hvt_store *s, int64_t run_id, const struct hvt_case *c,
+		       struct hvt_err *err)
+{
+	int ret;
+
+	ret = store_exec(s, "BEGIN IMMEDIATE", err);
+	if (ret)
+		return ret;
+	ret = run_exists(s, run_id, err);
+	if (!ret)
+		ret = store_insert_case(s, run_id, c, err);
+	if (ret) {
+		store_exec(s, "ROLLBACK", NULL);
+		return ret;
+	}
+	return store_exec(s, "COMMIT", err);
 }
 
 int hvt_store_run_end(struct hvt_store *s, int64_t run_id, int exit_status, struct hvt_err *err)
@@ -509,7 +536,7 @@ int hvt_store_run_end(struct hvt_store *s, int64_t run_id, int exit_status, stru
 	ret = run_exists(s, run_id, err);
 	if (ret)
 		return ret;
-	ret = prepare(s, &st,
+	ret = store_prepare(s, &st,
 		      "UPDATE runs SET finished = ?, status = 'finished', exit_status = ?"
 		      " WHERE id = ?", err);
 	if (ret)
@@ -517,7 +544,7 @@ int hvt_store_run_end(struct hvt_store *s, int64_t run_id, int exit_status, stru
 	sqlite3_bind_double(st, 1, hvt_wall_now());
 	sqlite3_bind_int(st, 2, exit_status);
 	sqlite3_bind_int64(st, 3, run_id);
-	return step_done(s, st, "end run", err);
+	return store_step_done(s, st, "end run", err);
 }
 
 int hvt_store_run_done(struct hvt_store *s, int64_t run_id, struct hvt_store_done *done,
@@ -531,7 +558,7 @@ int hvt_store_run_done(struct hvt_store *s, int64_t run_id, struct hvt_store_don
 	ret = run_exists(s, run_id, err);
 	if (ret)
 		return ret;
-	ret = prepare(s, &st, "SELECT idx, name, outcome FROM final_cases WHERE run_id = ?"
+	ret = store_prepare(s, &st, "SELECT idx, name, outcome FROM final_cases WHERE run_id = ?"
 			      " ORDER BY idx", err);
 	if (ret)
 		return ret;
@@ -546,12 +573,12 @@ int hvt_store_run_done(struct hvt_store *s, int64_t run_id, struct hvt_store_don
 		}
 		d = &done->v[done->n++];
 		d->index = (long)sqlite3_column_int64(st, 0);
-		d->name = col_text(st, 1);
+		d->name = store_col_text(st, 1);
 		if (!o || hvt_outcome_parse(o, &d->outcome))
 			d->outcome = HVT_ERROR;
 	}
 	if (rc != SQLITE_DONE) {
-		ret = db_fail(s, err, "read finished cases");
+		ret = store_db_fail(s, err, "read finished cases");
 		hvt_store_done_release(done);
 	}
 	sqlite3_finalize(st);
@@ -591,7 +618,7 @@ int hvt_store_run_resolve(struct hvt_store *s, const char *ref, int64_t *run_id,
 		} else if (ref[6]) {
 			goto bad;
 		}
-		ret = prepare(s, &st, "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?",
+		ret = store_prepare(s, &st, "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?",
 			      err);
 		if (ret)
 			return ret;
@@ -605,7 +632,7 @@ int hvt_store_run_resolve(struct hvt_store *s, const char *ref, int64_t *run_id,
 					  back ? "not that many runs" : "no runs yet");
 			break;
 		default:
-			ret = db_fail(s, err, "look up runs");
+			ret = store_db_fail(s, err, "look up runs");
 		}
 		sqlite3_finalize(st);
 		return ret;
@@ -636,7 +663,7 @@ void hvt_run_info_release(struct hvt_run_info *ri)
 	memset(ri, 0, sizeof(*ri));
 }
 
-static const char runs_sql[] =
+const char store_runs_sql[] =
 	"SELECT r.id, r.started, r.finished, r.plan, r.filters, r.argv, r.total, r.pid,"
 	" r.exit_status, h.hostname, h.kernel, h.qemu, h.qemu_version, h.accel,"
 	" h.accel_reason, h.hvtest_version, IFNULL(n.cases, 0), IFNULL(n.pass, 0),"
@@ -645,61 +672,57 @@ static const char runs_sql[] =
 	" FROM runs r LEFT JOIN hosts h ON h.run_id = r.id"
 	" LEFT JOIN run_counts n ON n.run_id = r.id";
 
-static void read_run(sqlite3_stmt *st, struct hvt_run_info *ri)
+void store_read_run(sqlite3_stmt *st, struct hvt_run_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
 	ri->id = sqlite3_column_int64(st, 0);
 	ri->started = sqlite3_column_double(st, 1);
 	ri->finished = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0
 								 : sqlite3_column_double(st, 2);
-	ri->plan = col_text(st, 3);
-	ri->filters = col_text(st, 4);
-	ri->argv = col_text(st, 5);
+	ri->plan = store_col_text(st, 3);
+	ri->filters = store_col_text(st, 4);
+	ri->argv = store_col_text(st, 5);
 	ri->total = (long)sqlite3_column_int64(st, 6);
 	ri->pid = sqlite3_column_int(st, 7);
 	ri->exit_status = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1
 								    : sqlite3_column_int(st, 8);
-	ri->host.hostname = col_text(st, 9);
-	ri->host.kernel = col_text(st, 10);
-	ri->host.qemu = col_text(st, 11);
-	ri->host.qemu_version = col_text(st, 12);
-	ri->host.accel = col_text(st, 13);
-	ri->host.accel_reason = col_text(st, 14);
-	ri->host.hvtest_version = col_text(st, 15);
+	ri->host.hostname = store_col_text(st, 9);
+	ri->host.kernel = store_col_text(st, 10);
+	ri->host.qemu = store_col_text(st, 11);
+	ri->host.qemu_version = store_col_text(st, 12);
+	ri->host.accel = store_col_text(st, 13);
+	ri->host.accel_reason = store_col_text(st, 14);
+	ri->host.hvtest_version = store_col_text(st, 15);
 	ri->ncases = (long)sqlite3_column_int64(st, 16);
 	/* the counts' columns are in the order of enum hvt_outcome */
 	for (int o = 0; o < HVT_OUTCOME_COUNT; o++)
 		ri->counts[o] = (long)sqlite3_column_int64(st, 17 + o);
 }
 
+static void read_run_row(sqlite3_stmt *st, void *row)
+{
+	store_read_run(st, row);
+}
+
 int hvt_store_runs_list(struct hvt_store *s, struct hvt_run_info **runs, size_t *n,
 			struct hvt_err *err)
 {
-	char *sql = hvt_asprintf("%s ORDER BY r.id DESC", runs_sql);
-	size_t alloc = 0;
+	char *sql = hvt_asprintf("%s ORDER BY r.id DESC", store_runs_sql);
 	sqlite3_stmt *st;
-	int ret, rc;
+	int ret;
 
 	*runs = NULL;
 	*n = 0;
-	ret = prepare(s, &st, sql, err);
+	ret = store_prepare(s, &st, sql, err);
 	free(sql);
 	if (ret)
 		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == alloc) {
-			alloc = alloc ? alloc * 2 : 16;
-			*runs = hvt_realloc(*runs, alloc * sizeof(**runs));
-		}
-		read_run(st, &(*runs)[(*n)++]);
-	}
-	if (rc != SQLITE_DONE) {
-		ret = db_fail(s, err, "list runs");
+	ret = store_rows(s, st, (void **)runs, n, sizeof(**runs), read_run_row, "list runs", err);
+	if (ret) {
 		hvt_store_runs_free(*runs, *n);
 		*runs = NULL;
 		*n = 0;
 	}
-	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -713,13 +736,13 @@ void hvt_store_runs_free(struct hvt_run_info *runs, size_t n)
 int hvt_store_run_delete(struct hvt_store *s, int64_t run_id, struct hvt_err *err)
 {
 	sqlite3_stmt *st;
-	int ret = prepare(s, &st, "DELETE FROM runs WHERE id = ?", err);
+	int ret = store_prepare(s, &st, "DELETE FROM runs WHERE id = ?", err);
 
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
 	/* one statement: the cascade to hosts, cases and their parts is atomic */
-	ret = step_done(s, st, "delete run", err);
+	ret = store_step_done(s, st, "delete run", err);
 	if (!ret && sqlite3_changes(s->db) == 0)
 		ret = hvt_err_set(err, -ENOENT, "no run %lld", (long long)run_id);
 	return ret;
@@ -728,25 +751,25 @@ int hvt_store_run_delete(struct hvt_store *s, int64_t run_id, struct hvt_err *er
 int hvt_store_run_get(struct hvt_store *s, int64_t run_id, struct hvt_run_info *ri,
 		      struct hvt_err *err)
 {
-	char *sql = hvt_asprintf("%s WHERE r.id = ?", runs_sql);
+	char *sql = hvt_asprintf("%s WHERE r.id = ?", store_runs_sql);
 	sqlite3_stmt *st;
 	int ret;
 
 	memset(ri, 0, sizeof(*ri));
-	ret = prepare(s, &st, sql, err);
+	ret = store_prepare(s, &st, sql, err);
 	free(sql);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
-		read_run(st, ri);
+		store_read_run(st, ri);
 		break;
 	case SQLITE_DONE:
 		ret = hvt_err_set(err, -ENOENT, "%s: no run %lld", s->path, (long long)run_id);
 		break;
 	default:
-		ret = db_fail(s, err, "read run");
+		ret = store_db_fail(s, err, "read run");
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -759,7 +782,7 @@ static int load_parts(struct hvt_store *s, int64_t case_id, struct hvt_case *c,
 	sqlite3_stmt *st;
 	int ret, rc;
 
-	ret = prepare(s, &st, "SELECT key, value FROM params WHERE case_id = ? ORDER BY pos", err);
+	ret = store_prepare(s, &st, "SELECT key, value FROM params WHERE case_id = ? ORDER BY pos", err);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, case_id);
@@ -768,9 +791,9 @@ static int load_parts(struct hvt_store *s, int64_t case_id, struct hvt_case *c,
 				   (const char *)sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "read params");
+		return store_db_fail(s, err, "read params");
 
-	ret = prepare(s, &st, "SELECT name, status, message, t FROM checks WHERE case_id = ?"
+	ret = store_prepare(s, &st, "SELECT name, status, message, t FROM checks WHERE case_id = ?"
 			      " ORDER BY pos", err);
 	if (ret)
 		return ret;
@@ -787,27 +810,27 @@ static int load_parts(struct hvt_store *s, int64_t case_id, struct hvt_case *c,
 		else
 			hvt_case_check(c, name, o == HVT_PASS, "%s",
 				       (const char *)sqlite3_column_text(st, 2));
-		c->checks[c->nchecks - 1].t = col_double(st, 3);
+		c->checks[c->nchecks - 1].t = store_col_double(st, 3);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "read checks");
+		return store_db_fail(s, err, "read checks");
 
-	ret = prepare(s, &st, "SELECT name, value, unit, t FROM metrics WHERE case_id = ?"
+	ret = store_prepare(s, &st, "SELECT name, value, unit, t FROM metrics WHERE case_id = ?"
 			      " ORDER BY pos", err);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, case_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		hvt_case_metric(c, (const char *)sqlite3_column_text(st, 0), col_double(st, 1),
+		hvt_case_metric(c, (const char *)sqlite3_column_text(st, 0), store_col_double(st, 1),
 				(const char *)sqlite3_column_text(st, 2));
-		c->metrics[c->nmetrics - 1].t = col_double(st, 3);
+		c->metrics[c->nmetrics - 1].t = store_col_double(st, 3);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "read metrics");
+		return store_db_fail(s, err, "read metrics");
 
-	ret = prepare(s, &st, "SELECT name, path FROM artifacts WHERE case_id = ? ORDER BY pos",
+	ret = store_prepare(s, &st, "SELECT name, path FROM artifacts WHERE case_id = ? ORDER BY pos",
 		      err);
 	if (ret)
 		return ret;
@@ -817,7 +840,7 @@ static int load_parts(struct hvt_store *s, int64_t case_id, struct hvt_case *c,
 				  (const char *)sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "read artifacts");
+		return store_db_fail(s, err, "read artifacts");
 	return 0;
 }
 
@@ -835,14 +858,14 @@ int hvt_store_run_cases(struct hvt_store *s, int64_t run_id, bool all_attempts,
 	if (ret)
 		return ret;
 	/* one read transaction: a consistent snapshot while the runner writes */
-	ret = exec(s, "BEGIN", err);
+	ret = store_exec(s, "BEGIN", err);
 	if (ret)
 		return ret;
 	sql = hvt_asprintf("SELECT id, idx, name, shortname, type, attempt, errored, skipped,"
 			   " timed_out, flaky, reason, start, duration, workdir, xfail FROM %s"
 			   " WHERE run_id = ? ORDER BY idx, attempt",
 			   all_attempts ? "cases" : "final_cases");
-	ret = prepare(s, &st, sql, err);
+	ret = store_prepare(s, &st, sql, err);
 	free(sql);
 	if (ret)
 		goto out;
@@ -864,21 +887,21 @@ int hvt_store_run_cases(struct hvt_store *s, int64_t run_id, bool all_attempts,
 		c->skipped = sqlite3_column_int(st, 7);
 		c->timed_out = sqlite3_column_int(st, 8);
 		c->flaky = sqlite3_column_int(st, 9);
-		c->reason = col_text(st, 10);
-		c->start = col_double(st, 11);
-		c->duration = col_double(st, 12);
-		c->workdir = col_text(st, 13);
-		c->xfail = col_text(st, 14);
+		c->reason = store_col_text(st, 10);
+		c->start = store_col_double(st, 11);
+		c->duration = store_col_double(st, 12);
+		c->workdir = store_col_text(st, 13);
+		c->xfail = store_col_text(st, 14);
 		c->t0 = 0;
 		ret = load_parts(s, sqlite3_column_int64(st, 0), c, err);
 		if (ret)
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = db_fail(s, err, "read cases");
+		ret = store_db_fail(s, err, "read cases");
 	sqlite3_finalize(st);
 out:
-	exec(s, "COMMIT", NULL);
+	store_exec(s, "COMMIT", NULL);
 	if (ret) {
 		hvt_store_cases_free(*cases, *n);
 		*cases = NULL;
