@@ -18,6 +18,9 @@
 #include "qpci.h"
 #include "qmem.h"
 #include "qvirtio.h"
+#include "blktrace.h"
+#include "blkmodel.h"
+#include "blkcapture.h"
 #include "firmware.h"
 #include "accel.h"
 #include "case.h"
@@ -27,5 +30,6 @@
 #include "vm.h"
 #include "migrate.h"
 #include "guestos.h"
+#include "qsd.h"
 
 #endif

@@ -17,10 +17,17 @@ ALLOWED = {
     'src/test': ['src/test', 'src/base'],
     'src/plan': ['src/plan', 'src/base'],
     'src/store': ['src/store', 'src/test', 'src/base'],
+    # screens: VNC, needles, matching, input, video on a machine's display
+    'src/screen': ['src/screen', 'src/machine', 'src/base'],
     'src/report': ['src/report', 'src/store', 'src/test', 'src/base'],
     # the runner and the session (a whole run: plan, store, reports)
     'src/run': ['src/run', 'src/plan', 'src/store', 'src/report', 'src/test', 'src/base'],
-    'suites': ['suites', 'src', 'src/test', 'src/device', 'src/machine', 'src/base'],
+    # libvirt daemons and domains (the only libvirt user)
+    'src/virt': ['src/virt', 'src/machine', 'src/base'],
+    # the results server and its client (publish)
+    'src/serve': ['src/serve', 'src/report', 'src/store', 'src/test', 'src/base'],
+    'suites': ['suites', 'src', 'src/screen', 'src/test', 'src/virt', 'src/device', 'src/machine',
+               'src/base'],
     'src/cli': None,  # the top: everything
 }
 GENERATED = {'hvt-config.h'}

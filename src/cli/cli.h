@@ -26,6 +26,22 @@ int cmd_plan(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_results(int argc, char **argv);
 int cmd_qtest(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
+int cmd_needle(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+
+/* The publish token's file, under $HOME (hvtest publish, hvtest run --publish). */
+#define CLI_TOKEN_FILE ".config/hvtest/publish-token"
+#define CLI_TOKEN_FILE_HELP "~/" CLI_TOKEN_FILE
+struct hvt_publish_opts;
+/*
+ * Publish as o says with the token read from token_file (NULL: the
+ * default); prints the run's URL on out, the warnings on stderr. Returns an
+ * exit status.
+ */
+int cli_publish(const struct hvt_publish_opts *o, const char *token_file, FILE *out);
 
 /* "hvtest: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) HVT_PRINTF(1, 2);
@@ -64,6 +80,8 @@ extern const struct option cli_vm_longopts[];
 	"  --drive SPEC        add a -drive (repeatable)\n"                           \
 	"  --qemu-arg ARG      add a raw QEMU argument (repeatable)\n"                \
 	"  --vnc DISPLAY       enable a VNC display (e.g. unix:/tmp/vnc.sock)\n"      \
+	"  --display std|virtio  a VGA or virtio-vga card, VNC on vnc.sock in the work dir\n" \
+	"  --tablet            a USB tablet (absolute pointer) besides the PS/2 mouse\n" \
 	"  --workdir DIR       machine work directory (kept afterwards)\n"            \
 	"  --keep              keep the generated work directory\n"                   \
 	"  --boot-timeout S    seconds to wait for the guest agent (default: 120)\n"

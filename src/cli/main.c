@@ -29,6 +29,11 @@ static const struct cli_command commands[] = {
 	{ "plan", cmd_plan, "expand and check test plans (Cartesian config)" },
 	{ "results", cmd_results, "list, show, compare and export stored results" },
 	{ "qtest", cmd_qtest, "drive devices with no guest; replay a recorded qtest trace" },
+	{ "trace", cmd_trace, "block traces: capture a guest workload's, convert, show" },
+	{ "screen", cmd_screen, "watch and drive a running machine's display (VNC)" },
+	{ "needle", cmd_needle, "cut a needle out of a screenshot; match one against a screenshot" },
+	{ "serve", cmd_serve, "serve published results; manage publish tokens" },
+	{ "publish", cmd_publish, "upload a stored run to a results server" },
 };
 
 static void usage(FILE *f)
@@ -117,6 +122,7 @@ enum {
 	OPT_QEMU = 0x100, OPT_ACCEL, OPT_MACHINE, OPT_MAXMEM, OPT_SMP, OPT_KERNEL,
 	OPT_INITRD, OPT_APPEND, OPT_DISK, OPT_DEVICE, OPT_DRIVE, OPT_QEMU_ARG,
 	OPT_VNC, OPT_WORKDIR, OPT_KEEP, OPT_BOOT_TIMEOUT,
+	OPT_DISPLAY, OPT_TABLET,
 };
 
 const struct option cli_vm_longopts[] = {
@@ -134,6 +140,8 @@ const struct option cli_vm_longopts[] = {
 	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "qemu-arg", required_argument, NULL, OPT_QEMU_ARG },
 	{ "vnc", required_argument, NULL, OPT_VNC },
+	{ "display", required_argument, NULL, OPT_DISPLAY },
+	{ "tablet", no_argument, NULL, OPT_TABLET },
 	{ "workdir", required_argument, NULL, OPT_WORKDIR },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
@@ -238,6 +246,12 @@ int cli_vm_opts_parse(struct cli_vm_opts *o, int opt, const char *arg)
 		return 1;
 	case OPT_VNC:
 		c->vnc = arg;
+		return 1;
+	case OPT_DISPLAY:
+		c->vga = arg;
+		return 1;
+	case OPT_TABLET:
+		c->tablet = true;
 		return 1;
 	case OPT_WORKDIR:
 		c->workdir = arg;

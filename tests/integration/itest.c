@@ -124,7 +124,7 @@ int itest_run(const char *const *argv, const char *const *env, int timeout_ms, c
 	return st.exited ? st.code : 128 + st.sig;
 }
 
-int itest_count_qemu(const char *needle)
+int itest_count_procs(const char *prog, const char *needle)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -145,7 +145,7 @@ int itest_count_qemu(const char *needle)
 		for (size_t i = 0; i + 1 < len; i++)
 			if (!data[i])
 				data[i] = ' ';
-		if (strstr(data, "qemu-system") && strstr(data, needle)) {
+		if (strstr(data, prog) && strstr(data, needle)) {
 			char st[300], *stat = NULL;
 
 			/* a zombie is not a live process */
@@ -164,6 +164,23 @@ int itest_count_qemu(const char *needle)
 	return n;
 }
 
+int itest_count_qemu(const char *needle)
+{
+	return itest_count_procs("qemu-system", needle);
+}
+
+struct json_object *itest_case_named(struct json_object *cases, const char *name)
+{
+	for (size_t i = 0; i < json_object_array_length(cases); i++) {
+		struct json_object *c = json_object_array_get_idx(cases, i);
+
+		if (!strcmp(hvt_json_get_str(c, "name"), name))
+			return c;
+	}
+	fail_msg("no case %s", name);
+	return NULL;
+}
+
 int itest_wait_no_qemu(const char *needle, int ms)
 {
 	int64_t deadline = hvt_now_ms() + ms;
@@ -172,4 +189,46 @@ int itest_wait_no_qemu(const char *needle, int ms)
 	while ((n = itest_count_qemu(needle)) > 0 && hvt_ms_left(deadline))
 		usleep(20000);
 	return n;
+}
+
+struct json_object *itest_results_latest(const char *results)
+{
+	const char *show[] = { itest_hvtest(), "results", "--results", results, "show",
+			       "latest", "--json", NULL };
+	struct hvt_err err = HVT_ERR_INIT;
+	struct json_object *doc;
+	char *json = NULL;
+	int rc = itest_run(show, NULL, 60000, &json);
+
+	doc = rc == 0 ? hvt_json_parse(json, &err) : NULL;
+	if (!doc)
+		fail_msg("results show: exit %d, %s:\n%s", rc, err.msg, json);
+	free(json);
+	return doc;
+}
+
+struct json_object *itest_find_case(struct json_object *cases, const char *shortname)
+{
+	for (size_t i = 0; i < json_object_array_length(cases); i++) {
+		struct json_object *c = json_object_array_get_idx(cases, i);
+
+		if (!strcmp(hvt_json_get_str(c, "shortname"), shortname))
+			return c;
+	}
+	fail_msg("no case %s", shortname);
+	return NULL;
+}
+
+bool itest_has_check(struct json_object *c, const char *name, const char *status)
+{
+	struct json_object *checks = hvt_json_get(c, "checks");
+
+	for (size_t i = 0; i < json_object_array_length(checks); i++) {
+		struct json_object *k = json_object_array_get_idx(checks, i);
+
+		if (!strcmp(hvt_json_get_str(k, "name"), name) &&
+		    !strcmp(hvt_json_get_str(k, "status"), status))
+			return true;
+	}
+	return false;
 }

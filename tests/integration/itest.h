@@ -61,9 +61,23 @@ const char *itest_hvtest(void);
  * a sanitizer reports a defect (leaks included) in its output.
  */
 int itest_run(const char *const *argv, const char *const *env, int timeout_ms, char **out);
+/* Number of live processes whose command line contains both prog and needle. */
+int itest_count_procs(const char *prog, const char *needle);
 /* Number of live qemu-system processes whose command line contains needle. */
 int itest_count_qemu(const char *needle);
+/* The case named name in a "results show --json" case list; fails the test if none. */
+struct json_object *itest_case_named(struct json_object *cases, const char *name);
 /* Wait up to ms for itest_count_qemu(needle) to reach 0; returns the last count. */
 int itest_wait_no_qemu(const char *needle, int ms);
+
+/*
+ * The JSON of "hvtest results --results RESULTS show latest --json" (a new
+ * reference); fails the test when it cannot be read.
+ */
+struct json_object *itest_results_latest(const char *results);
+/* The case named shortname in a results document's "cases"; fails the test if none. */
+struct json_object *itest_find_case(struct json_object *cases, const char *shortname);
+/* Whether case c recorded a check named name with that status ("pass"...). */
+bool itest_has_check(struct json_object *c, const char *name, const char *status);
 
 #endif
