@@ -356,7 +356,7 @@ static bool frame_push(struct exp *e, ref_t r, bool named, ref_t child, uint32_t
 	}
 	if (h.dep >= 0)
 		push_deps(e, &p->filters[h.dep]);
-	for (const char *s = h.names, *end = h.names + h.names_len; s && s < end;) {
+	for (const char *s = h.names, *end = s ? s + h.names_len : NULL; s && s < end;) {
 		const char *dot = memchr(s, '.', (size_t)(end - s));
 		struct clabel l;
 

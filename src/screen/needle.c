@@ -45,7 +45,8 @@ static int get_int(struct json_object *o, const char *key, bool required, int df
 	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
 		return -EINVAL;
 	d = json_object_get_double(v);
-	if (d != (double)(long long)d || d < lo || d > hi)
+	/* range first: casting a double out of long long's range is undefined */
+	if (!(d >= lo && d <= hi) || d != (double)(long long)d)
 		return -ERANGE;
 	*out = (int)d;
 	return 0;
