@@ -448,11 +448,17 @@ static bool same_strings(char *const *a, char *const *b, size_t n)
 	return true;
 }
 
+/* A frame's conditions on the stack (none yet: no stack, and NULL + 0 is undefined). */
+static const uint8_t **frame_cs(const struct exp *e, const struct frame *f)
+{
+	return e->cs ? e->cs + f->cs_start : NULL;
+}
+
 static int build_leaf(struct exp *e, const struct frame *f)
 {
 	struct hvt_plan *p = e->p;
 	struct vdict *d = &e->d;
-	const uint8_t **list = e->cs + f->cs_start;
+	const uint8_t **list = frame_cs(e, f);
 	size_t n = f->cs_end - f->cs_start, k = 0;
 
 	d->name.len = 0;
@@ -503,7 +509,7 @@ static int build_leaf(struct exp *e, const struct frame *f)
 static struct exp *join_sub(struct exp *e, struct frame *f, size_t level)
 {
 	struct exp *s = exp_new(e->p, e, f->ref, f->named, f->child, f->labels,
-				(const uint8_t *const *)e->cs + f->cs_start, f->cs_end - f->cs_start,
+				(const uint8_t *const *)frame_cs(e, f), f->cs_end - f->cs_start,
 				f->join->only[level]);
 
 	s->parent_sp = (size_t)(f - e->f);
