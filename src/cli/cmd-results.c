@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * hvtest results: list the runs of a results directory, show one run's
- * cases, export a run as TAP, JUnit XML, JSON or HTML, compare two runs.
+ * cases, export a run as TAP, JUnit XML, JSON or HTML, compare two runs,
+ * draw a run's guest support matrix.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 
 #include "cli.h"
 #include "diff.h"
+#include "matrix.h"
 #include "report.h"
 #include "store.h"
 
@@ -23,6 +25,7 @@ static const char results_help[] =
 	"       hvtest results [--results DIR] export RUN --tap | --junit | --json | --html\n"
 	"                                              [--tap-version V] [FILE]\n"
 	"       hvtest results [--results DIR] diff [--metric-threshold PCT] RUN_A RUN_B\n"
+	"       hvtest results [--results DIR] matrix RUN [--json | --html FILE [--page URL]]\n"
 	"       hvtest results [--results DIR] rm RUN...\n"
 	"       hvtest results [--results DIR] prune --keep N\n"
 	"\n"
@@ -36,6 +39,9 @@ static const char results_help[] =
 	"                       every case the run has stored\n"
 	"  diff RUN_A RUN_B     new failures, fixes, other changes, flaky cases, cases\n"
 	"                       in only one run, metric changes (B compared with A)\n"
+	"  matrix RUN           the guest support matrix: cases with the plan keys\n"
+	"                       matrix_guest, matrix_config, matrix_phase as guests x\n"
+	"                       configurations x install/boot (docs/MATRIX.md)\n"
 	"  rm RUN...            delete runs: their records and their directories\n"
 	"                       DIR/run-N (work directories, report page)\n"
 	"  prune --keep N       delete all but the newest N runs\n"
@@ -56,6 +62,11 @@ static const char results_help[] =
 	"  --metric-threshold PCT\n"
 	"                       diff: list metric changes of at least PCT percent\n"
 	"                       (default: 10)\n"
+	"  --json               matrix: as a JSON document on stdout\n"
+	"  --html FILE          matrix: as an HTML page into FILE ('-': stdout), its\n"
+	"                       marks linking to the run's page\n"
+	"  --page URL           matrix --html: the run's page the marks link to\n"
+	"                       (default: file://DIR/run-N/report.html)\n"
 	"  --keep N             prune: how many of the newest runs to keep\n"
 	"  -h, --help           this text\n"
 	"\n"
@@ -64,7 +75,7 @@ static const char results_help[] =
 
 enum {
 	OPT_RESULTS = 0x100, OPT_JSON, OPT_TAP, OPT_TAP_VERSION, OPT_JUNIT, OPT_HTML,
-	OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP, OPT_CHECKS,
+	OPT_THRESHOLD, OPT_ALL_ATTEMPTS, OPT_KEEP, OPT_CHECKS, OPT_PAGE,
 };
 
 struct results_opts {
@@ -77,6 +88,7 @@ struct results_opts {
 	bool all_checks; /* show --checks */
 	double threshold;
 	long keep; /* prune: runs to keep, -1 unset */
+	const char *page; /* matrix --html: the run page's URL */
 };
 
 static void fmt_time(char *buf, size_t len, double t)
@@ -247,6 +259,80 @@ static int do_export(struct hvt_store *s, const struct results_opts *o, const ch
 	return ret ? cli_fail(&err, "results export") : 0;
 }
 
+/* The run page's URL the marks of a matrix page link to (caller frees). */
+static char *run_page_url(const struct results_opts *o, int64_t id)
+{
+	char *abs = realpath(o->dir, NULL), *path, *url;
+	struct hvt_buf b = HVT_BUF_INIT;
+
+	if (o->page)
+		return hvt_strdup(o->page);
+	path = hvt_asprintf("%s/run-%lld/report.html", abs ? abs : o->dir, (long long)id);
+	if (!hvt_path_exists(path))
+		cli_error("warning: %s does not exist (write it with 'hvtest results export "
+			  "%lld --html %s'): the matrix links to it", path, (long long)id, path);
+	hvt_buf_addf(&b, "file://");
+	hvt_report_url_path(&b, path);
+	url = hvt_strdup(b.p);
+	hvt_buf_release(&b);
+	free(path);
+	free(abs);
+	return url;
+}
+
+/* The guest support matrix of a run: a table, JSON, or an HTML page. */
+static int do_matrix(struct hvt_store *s, const struct results_opts *o, const char *ref)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_matrix *m;
+	int64_t id;
+	int ret = 0;
+
+	if (hvt_store_run_resolve(s, ref, &id, &err) || hvt_matrix_from_store(s, id, &m, &err))
+		return cli_fail(&err, "results matrix");
+	if (!hvt_matrix_ncases(m)) {
+		for (size_t i = 0; i < hvt_matrix_nproblems(m); i++)
+			cli_error("%s", hvt_matrix_problem(m, i));
+		cli_error("run %lld has no case with the plan keys %s, %s and %s: no matrix "
+			  "(docs/MATRIX.md)", (long long)id, HVT_MATRIX_KEY_GUEST,
+			  HVT_MATRIX_KEY_CONFIG, HVT_MATRIX_KEY_PHASE);
+		hvt_matrix_free(m);
+		return CLI_EXIT_FAIL;
+	}
+	if (o->report && o->fmt == HVT_REPORT_JSON) {
+		struct json_object *doc = hvt_matrix_json(m, id);
+
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	} else if (o->report) {
+		struct hvt_buf b = HVT_BUF_INIT;
+		char *url = run_page_url(o, id), *title;
+		struct hvt_matrix_links l = { .page = url };
+		FILE *f = stdout;
+
+		title = hvt_asprintf("hvtest run %lld: guest support matrix", (long long)id);
+		hvt_matrix_html_page(&b, m, title, &l);
+		if (o->file && strcmp(o->file, "-"))
+			ret = hvt_file_write(o->file, b.p, b.len, &err);
+		else if (fwrite(b.p, 1, b.len, f) != b.len)
+			ret = hvt_err_set(&err, -EIO, "writing to stdout failed");
+		if (ret)
+			ret = cli_fail(&err, "results matrix");
+		hvt_buf_release(&b);
+		free(title);
+		free(url);
+	} else {
+		hvt_matrix_text(m, stdout);
+	}
+	if (!ret && (fflush(stdout) || ferror(stdout))) {
+		cli_error("results matrix: writing to stdout failed");
+		ret = CLI_EXIT_FAIL;
+	}
+	hvt_matrix_free(m);
+	return ret;
+}
+
 static void print_change(double change)
 {
 	if (isinf(change))
@@ -410,7 +496,8 @@ static int set_format(struct results_opts *o, enum hvt_report_format fmt)
 static const char *find_verb(int argc, char **argv)
 {
 	static const char *const with_value[] = { "--results", "--junit", "--html", "--keep",
-						  "--metric-threshold", "--tap-version" };
+						  "--metric-threshold", "--tap-version",
+						  "--page" };
 
 	for (int i = 1; i < argc; i++) {
 		bool skip = false;
@@ -442,6 +529,7 @@ int cmd_results(int argc, char **argv)
 		{ "checks", no_argument, NULL, OPT_CHECKS },
 		{ "metric-threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "page", required_argument, NULL, OPT_PAGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -500,6 +588,9 @@ int cmd_results(int argc, char **argv)
 				return cli_usage_error("results", "--metric-threshold: '%s' is not a "
 						       "percentage >= 0", optarg);
 			break;
+		case OPT_PAGE:
+			o.page = optarg;
+			break;
 		case 'h':
 			fputs(results_help, stdout);
 			return 0;
@@ -508,7 +599,8 @@ int cmd_results(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("results", "say list, show RUN, export RUN or diff RUN_A RUN_B");
+		return cli_usage_error("results", "say list, show RUN, export RUN, diff RUN_A RUN_B "
+				       "or matrix RUN");
 	verb = argv[optind++];
 	nargs = argc - optind;
 	if (!strcmp(verb, "list")) {
@@ -525,6 +617,11 @@ int cmd_results(int argc, char **argv)
 	} else if (!strcmp(verb, "diff")) {
 		if (nargs != 2)
 			return cli_usage_error("results", "diff takes two runs: RUN_A RUN_B");
+	} else if (!strcmp(verb, "matrix")) {
+		if (nargs != 1)
+			return cli_usage_error("results", "matrix takes one RUN");
+		if (o.report && o.fmt != HVT_REPORT_JSON && o.fmt != HVT_REPORT_HTML)
+			return cli_usage_error("results", "matrix is a table, --json or --html FILE");
 	} else if (!strcmp(verb, "rm")) {
 		if (nargs < 1)
 			return cli_usage_error("results", "rm takes one RUN or more");
@@ -534,14 +631,16 @@ int cmd_results(int argc, char **argv)
 		if (o.keep < 0)
 			return cli_usage_error("results", "prune needs --keep N");
 	} else {
-		return cli_usage_error("results", "'%s' is not list, show, export, diff, rm or prune",
-				       verb);
+		return cli_usage_error("results", "'%s' is not list, show, export, diff, matrix, rm "
+				       "or prune", verb);
 	}
 	if (o.keep >= 0 && strcmp(verb, "prune"))
 		return cli_usage_error("results", "--keep goes with prune");
-	if (o.report && strcmp(verb, "show") && strcmp(verb, "export"))
-		return cli_usage_error("results", "--json, --tap, --junit and --html go with show "
-				       "or export");
+	if (o.report && strcmp(verb, "show") && strcmp(verb, "export") && strcmp(verb, "matrix"))
+		return cli_usage_error("results", "--json, --tap, --junit and --html go with show, "
+				       "export or matrix");
+	if (o.page && (strcmp(verb, "matrix") || !o.report || o.fmt != HVT_REPORT_HTML))
+		return cli_usage_error("results", "--page goes with matrix --html");
 	if (o.ropts.tap_version && (!o.report || o.fmt != HVT_REPORT_TAP))
 		return cli_usage_error("results", "--tap-version goes with --tap");
 	if (!hvt_path_exists(o.dir)) {
@@ -557,6 +656,8 @@ int cmd_results(int argc, char **argv)
 		ret = do_show(s, &o, argv[optind]);
 	else if (!strcmp(verb, "export"))
 		ret = do_export(s, &o, argv[optind], nargs > 1 ? argv[optind + 1] : NULL);
+	else if (!strcmp(verb, "matrix"))
+		ret = do_matrix(s, &o, argv[optind]);
 	else if (!strcmp(verb, "rm"))
 		ret = do_rm(s, &o, argv + optind, nargs);
 	else if (!strcmp(verb, "prune"))

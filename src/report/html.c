@@ -6,12 +6,12 @@
  * case is a time series: its samples are drawn as an inline SVG chart
  * against the case's clock, one chart per unit. Cases whose names carry
  * variant dimensions ("matrix.(control=p2p).(flags=none)") are also shown
- * as matrices: the last dimension across, the others down.
+ * as matrices: the last dimension across, the others down. Cases with
+ * the matrix_* keys make the guest support matrix at the top (matrix.c).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "report-int.h"
 
@@ -289,21 +289,6 @@ static void failure_line(struct hvt_buf *b, long n, const struct hvt_case *c,
 	hvt_buf_addf(b, "</li>\n");
 }
 
-static bool has_suffix(const char *s, const char *const *suffixes)
-{
-	size_t n = strlen(s);
-
-	for (; *suffixes; suffixes++) {
-		size_t k = strlen(*suffixes);
-
-		if (n >= k && !strcasecmp(s + n - k, *suffixes))
-			return true;
-	}
-	return false;
-}
-
-static const char *const media_images[] = { ".png", ".jpg", ".jpeg", ".gif", ".webp", NULL };
-static const char *const media_videos[] = { ".webm", ".mp4", ".ogv", NULL };
 
 /*
  * Screenshots (.png) and videos (.mp4) among a case's artifacts, shown
@@ -320,8 +305,8 @@ static void media(struct hvt_buf *b, const struct hvt_case *c)
 
 		if (!p)
 			continue;
-		png = has_suffix(p, media_images);
-		mp4 = has_suffix(p, media_videos);
+		png = report_is_image(p);
+		mp4 = report_is_video(p);
 		if (!png && !mp4)
 			continue;
 		if (!any)
@@ -361,11 +346,11 @@ static void artifact_links(struct hvt_buf *b, const char *base, const struct hvt
 		hvt_buf_addf(b, "\">");
 		esc(b, p);
 		hvt_buf_addf(b, "</a>");
-		if (has_suffix(p, media_images)) {
+		if (report_is_image(p)) {
 			hvt_buf_addf(b, "<br><img class=\"shot\" alt=\"\" src=\"");
 			esc(b, url.p);
 			hvt_buf_addf(b, "\">");
-		} else if (has_suffix(p, media_videos)) {
+		} else if (report_is_video(p)) {
 			hvt_buf_addf(b, "<br><video class=\"shot\" controls preload=\"none\" src=\"");
 			esc(b, url.p);
 			hvt_buf_addf(b, "\"></video>");
@@ -381,7 +366,12 @@ static void html_add(struct hvt_report *r, const struct hvt_case *c)
 	enum hvt_outcome o = hvt_case_outcome(c);
 	struct hvt_buf *b = &r->buf;
 
-	hvt_strv_pushf(&r->cells, "%ld %d %s", r->n, (int)o, c->name);
+	/* a case of the guest matrix is not drawn a second time by its name's dimensions */
+	if (!hvt_case_param(c, HVT_MATRIX_KEY_GUEST, NULL))
+		hvt_strv_pushf(&r->cells, "%ld %d %s", r->n, (int)o, c->name);
+	if (!r->guests)
+		r->guests = hvt_matrix_new();
+	hvt_matrix_add(r->guests, r->n, c);
 	hvt_buf_addf(b, "<details id=\"c%ld\"%s><summary><span class=\"o %s\">%s</span> ", r->n,
 		     hvt_outcome_bad(o) ? " open" : "", outcome_class(o), hvt_outcome_name(o));
 	esc(b, c->name);
@@ -532,18 +522,6 @@ static void release_cell(struct mcell *m)
 	free(m->last);
 }
 
-/* Index of s in sv, added when missing. */
-static size_t index_of(struct hvt_strv *sv, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sv->n && strcmp(sv->v[i], s); i++)
-		;
-	if (i == sv->n)
-		hvt_strv_push(sv, s);
-	return i;
-}
-
 /* One table for the cells of group g (from index first on). */
 static void matrix(struct hvt_buf *b, struct mcell *cells, size_t n, size_t first)
 {
@@ -554,8 +532,8 @@ static void matrix(struct hvt_buf *b, struct mcell *cells, size_t n, size_t firs
 
 	for (size_t i = first; i < n; i++)
 		if (cells[i].group && !strcmp(cells[i].group, g)) {
-			index_of(&rows, cells[i].row);
-			index_of(&cols, cells[i].col);
+			report_strv_index(&rows, cells[i].row);
+			report_strv_index(&cols, cells[i].col);
 			count++;
 		}
 	if (rows.n < 2 || cols.n < 2 || count > MATRIX_MAX)
@@ -563,7 +541,7 @@ static void matrix(struct hvt_buf *b, struct mcell *cells, size_t n, size_t firs
 	at = hvt_zalloc(rows.n * cols.n * sizeof(*at));
 	for (size_t i = first; i < n; i++)
 		if (cells[i].group && !strcmp(cells[i].group, g))
-			at[index_of(&rows, cells[i].row) * cols.n + index_of(&cols, cells[i].col)] =
+			at[report_strv_index(&rows, cells[i].row) * cols.n + report_strv_index(&cols, cells[i].col)] =
 				(long)i + 1;
 	hvt_buf_addf(b, "<table class=\"matrix\"><caption>");
 	esc(b, g);
@@ -612,7 +590,7 @@ static void matrices(struct hvt_buf *b, const struct hvt_strv *texts)
 	for (size_t i = 0; i < texts->n; i++) {
 		size_t before = done.n;
 
-		if (!cells[i].group || (index_of(&done, cells[i].group), done.n == before))
+		if (!cells[i].group || (report_strv_index(&done, cells[i].group), done.n == before))
 			continue;
 		matrix(b, cells, texts->n, i);
 	}
@@ -658,7 +636,8 @@ static void html_end(struct hvt_report *r)
 		hvt_buf_addf(&h, ": ");
 		esc(&h, ri->plan);
 	}
-	hvt_buf_addf(&h, "</title>\n<style>%s</style></head>\n<body>\n<h1>hvtest", style);
+	hvt_buf_addf(&h, "</title>\n<style>%s%s</style></head>\n<body>\n<h1>hvtest", style,
+		     hvt_matrix_style);
 	if (ri->id)
 		hvt_buf_addf(&h, " run %lld", (long long)ri->id);
 	if (ri->plan) {
@@ -706,6 +685,11 @@ static void html_end(struct hvt_report *r)
 	hvt_buf_addf(&h, "; %.1f s of case time</p>\n", r->time);
 	if (r->aux.len)
 		hvt_buf_addf(&h, "<ul class=\"failed\">\n%s</ul>\n", r->aux.p);
+	if (r->guests) {
+		struct hvt_matrix_links l = { .artifact_base = r->opts.artifact_base };
+
+		hvt_matrix_html(&h, r->guests, &l);
+	}
 	matrices(&h, &r->cells);
 	fwrite(h.p, 1, h.len, r->out);
 	if (r->buf.len)

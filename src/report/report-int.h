@@ -6,6 +6,7 @@
 #ifndef HVT_REPORT_INT_H
 #define HVT_REPORT_INT_H
 
+#include "matrix.h"
 #include "report.h"
 
 struct report_ops {
@@ -28,6 +29,7 @@ struct hvt_report {
 	struct hvt_buf buf;	/* formats that write at the end collect here */
 	struct hvt_buf aux;	/* ... and a second part here (HTML: the failures) */
 	struct hvt_strv cells;	/* HTML: each case as "INDEX OUTCOME NAME", for its matrices */
+	struct hvt_matrix *guests; /* HTML: the guest support matrix, NULL until a case */
 };
 
 extern const struct report_ops report_tap_ops;
@@ -41,6 +43,22 @@ extern const struct report_ops report_html_ops;
  * beyond Unicode, a surrogate, U+FFFE or U+FFFF.
  */
 size_t report_utf8_len(const unsigned char *s);
+
+/*
+ * A stored run's record and the last attempt of each of its cases, in
+ * plan order: what every report of a run is written from. On error
+ * nothing is left to release.
+ */
+int report_load_run(struct hvt_store *s, int64_t run_id, struct hvt_run_info *ri,
+		    struct hvt_case ***cases, size_t *n, struct hvt_err *err);
+/* Index of s in sv, pushed at the end when it is not there. */
+size_t report_strv_index(struct hvt_strv *sv, const char *s);
+/*
+ * Whether an artifact's path names a picture (.png .jpg .jpeg .gif .webp)
+ * or a video (.webm .mp4 .ogv), in any case.
+ */
+bool report_is_image(const char *path);
+bool report_is_video(const char *path);
 
 /* Wall clock seconds -> "2026-11-22T03:10:00Z" (UTC) into buf (>= 32 bytes). */
 void report_iso_time(char *buf, size_t len, double t);

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,6 +140,7 @@ void hvt_report_free(struct hvt_report *r)
 	hvt_buf_release(&r->buf);
 	hvt_buf_release(&r->aux);
 	hvt_strv_release(&r->cells);
+	hvt_matrix_free(r->guests);
 	free(r);
 }
 
@@ -157,20 +159,34 @@ int hvt_report_write(enum hvt_report_format fmt, const struct hvt_report_opts *o
 	return ret;
 }
 
+int report_load_run(struct hvt_store *s, int64_t run_id, struct hvt_run_info *ri,
+		    struct hvt_case ***cases, size_t *n, struct hvt_err *err)
+{
+	int ret;
+
+	*cases = NULL;
+	*n = 0;
+	ret = hvt_store_run_get(s, run_id, ri, err);
+	if (ret)
+		return ret;
+	ret = hvt_store_run_cases(s, run_id, false, cases, n, err);
+	if (ret)
+		hvt_run_info_release(ri);
+	return ret;
+}
+
 int hvt_report_run(struct hvt_store *s, int64_t run_id, enum hvt_report_format fmt,
 		   const struct hvt_report_opts *o, FILE *out, struct hvt_err *err)
 {
 	struct hvt_run_info ri;
-	struct hvt_case **cases = NULL;
-	size_t n = 0;
+	struct hvt_case **cases;
+	size_t n;
 	int ret;
 
-	ret = hvt_store_run_get(s, run_id, &ri, err);
+	ret = report_load_run(s, run_id, &ri, &cases, &n, err);
 	if (ret)
 		return ret;
-	ret = hvt_store_run_cases(s, run_id, false, &cases, &n, err);
-	if (!ret)
-		ret = hvt_report_write(fmt, o, out, &ri, cases, n, err);
+	ret = hvt_report_write(fmt, o, out, &ri, cases, n, err);
 	hvt_store_cases_free(cases, n);
 	hvt_run_info_release(&ri);
 	return ret;
@@ -213,6 +229,44 @@ out:
 		unlink(tmp);
 	free(tmp);
 	return ret;
+}
+
+size_t report_strv_index(struct hvt_strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n && strcmp(sv->v[i], s); i++)
+		;
+	if (i == sv->n)
+		hvt_strv_push(sv, s);
+	return i;
+}
+
+static bool has_suffix(const char *s, const char *const *suffixes)
+{
+	size_t n = strlen(s);
+
+	for (; *suffixes; suffixes++) {
+		size_t k = strlen(*suffixes);
+
+		if (n >= k && !strcasecmp(s + n - k, *suffixes))
+			return true;
+	}
+	return false;
+}
+
+bool report_is_image(const char *path)
+{
+	static const char *const images[] = { ".png", ".jpg", ".jpeg", ".gif", ".webp", NULL };
+
+	return has_suffix(path, images);
+}
+
+bool report_is_video(const char *path)
+{
+	static const char *const videos[] = { ".webm", ".mp4", ".ogv", NULL };
+
+	return has_suffix(path, videos);
 }
 
 void report_iso_time(char *buf, size_t len, double t)

@@ -6,8 +6,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "proc.h"
 #include "runner.h"
@@ -140,6 +142,48 @@ static char *param_env(const char *key, const char *value)
 	return b.p;
 }
 
+/*
+ * The files the program left in the case's directory that the plan key
+ * exec_artifacts names (glob patterns relative to that directory, blank
+ * separated, as in docs/RUNNER.md) become the case's artifacts.
+ */
+static void exec_artifacts(struct hvt_case *c)
+{
+	const char *pats = hvt_case_param(c, "exec_artifacts", "");
+	char *copy = hvt_strdup(pats), *save = NULL;
+	size_t skip = c->workdir ? strlen(c->workdir) + 1 : 0;
+
+	for (char *pat = strtok_r(copy, " \t", &save); pat && c->workdir;
+	     pat = strtok_r(NULL, " \t", &save)) {
+		char *full;
+		glob_t g;
+
+		if (*pat == '/' || strstr(pat, "..")) {
+			hvt_case_check(c, "exec_artifacts", false, "'%s' is not a path inside "
+				       "the case's directory", pat);
+			continue;
+		}
+		full = hvt_asprintf("%s/%s", c->workdir, pat);
+		if (glob(full, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++) {
+				const char *rel = g.gl_pathv[i] + skip;
+				bool known = false;
+				struct stat st;
+
+				if (stat(g.gl_pathv[i], &st) || !S_ISREG(st.st_mode))
+					continue;
+				for (size_t k = 0; k < c->nartifacts && !known; k++)
+					known = !strcmp(c->artifacts[k].path, rel);
+				if (!known)
+					hvt_case_artifact(c, rel, rel);
+			}
+			globfree(&g);
+		}
+		free(full);
+	}
+	free(copy);
+}
+
 static void exec_run(struct hvt_case *c, void *state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -192,6 +236,7 @@ static void exec_run(struct hvt_case *c, void *state)
 	if (!st.exited)
 		hvt_case_error(c, "%s %s", cmd, hvt_proc_status_str(&st, how, sizeof(how)));
 	hvt_runner_apply_tap(c, tap, st.exited ? st.code : 128 + st.sig);
+	exec_artifacts(c);
 out:
 	free(tap);
 	free(out_path);
@@ -203,7 +248,8 @@ out:
 static const struct hvt_test_type exec_type = {
 	.name = "exec",
 	.summary = "run the program named by 'exec' (with 'exec_args'); its TAP output "
-		   "gives the checks; parameters arrive as HVT_PARAM_<KEY>",
+		   "gives the checks; parameters arrive as HVT_PARAM_<KEY>; files matching "
+		   "'exec_artifacts' are kept as artifacts",
 	.run = exec_run,
 };
 

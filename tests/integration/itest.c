@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,4 +232,96 @@ bool itest_has_check(struct json_object *c, const char *name, const char *status
 			return true;
 	}
 	return false;
+}
+
+char *itest_browser_dom(const char *profile, const char *url)
+{
+	char *dir = hvt_asprintf("--user-data-dir=%s", profile);
+	const char *argv[] = { "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+			       "--no-first-run", dir, "--dump-dom", url, NULL };
+	char *out = NULL;
+	int rc = itest_run(argv, NULL, 180000, &out);
+
+	if (rc)
+		fail_msg("chromium --dump-dom %s: exit %d:\n%s", url, rc, out);
+	free(dir);
+	return out;
+}
+
+bool itest_have_chromium(void)
+{
+	char *p = hvt_which("chromium");
+
+	free(p);
+	if (!p)
+		print_message("SKIP: no chromium (apt-get install chromium)\n");
+	return p != NULL;
+}
+
+void itest_server_start(struct itest_server *s, const char *tmpdir, const char *name,
+			const char *const *extra)
+{
+	struct hvt_strv argv = HVT_STRV_INIT;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_proc_status st;
+	struct hvt_proc_opts o = { 0 };
+	int64_t deadline = hvt_deadline_after(ITEST_SERVER_START_MS);
+	char *url = NULL;
+
+	snprintf(s->dir, sizeof(s->dir), "%s/%s", tmpdir, name);
+	snprintf(s->log, sizeof(s->log), "%s/%s.log", tmpdir, name);
+	snprintf(s->urlfile, sizeof(s->urlfile), "%s/%s.url", tmpdir, name);
+	unlink(s->urlfile);
+	hvt_strv_pushv(&argv, (const char *const[]){ itest_hvtest(), "serve", "--store", s->dir,
+						       "--listen", "127.0.0.1:0", "--url-file",
+						       s->urlfile, NULL });
+	if (extra)
+		hvt_strv_pushv(&argv, extra);
+	o.argv = (const char *const *)argv.v;
+	o.stdout_path = o.stderr_path = s->log;
+	s->p = hvt_proc_spawn(&o, &err);
+	hvt_strv_release(&argv);
+	if (!s->p)
+		fail_msg("hvtest serve: %s", err.msg);
+	while (hvt_file_read(s->urlfile, &url, NULL, NULL)) {
+		if (hvt_proc_poll(s->p, &st) == 1) {
+			char *log = hvt_file_tail(s->log, 20);
+
+			fail_msg("hvtest serve ended before listening:\n%s", log ? log : "");
+		}
+		if (hvt_ms_left(deadline) <= 0)
+			fail_msg("hvtest serve did not listen within %d ms", ITEST_SERVER_START_MS);
+		usleep(20000);
+	}
+	url[strcspn(url, "\n")] = '\0';
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	free(url);
+}
+
+static void check_log_clean(const struct itest_server *s)
+{
+	char *log = NULL;
+
+	if (hvt_file_read(s->log, &log, NULL, NULL))
+		return;
+	if (strstr(log, "Sanitizer") || strstr(log, "runtime error: "))
+		fail_msg("hvtest serve: the sanitizers found a defect:\n%s", log);
+	free(log);
+}
+
+void itest_server_stop(struct itest_server *s)
+{
+	struct hvt_proc_status st;
+	char buf[128];
+
+	if (!s->p)
+		return;
+	hvt_proc_signal(s->p, SIGTERM);
+	if (hvt_proc_wait(s->p, 30000, &st))
+		fail_msg("hvtest serve did not stop on SIGTERM");
+	hvt_proc_free(s->p);
+	s->p = NULL;
+	if (!st.exited || st.code)
+		fail_msg("hvtest serve %s", hvt_proc_status_str(&st, buf, sizeof(buf)));
+	check_log_clean(s);
 }

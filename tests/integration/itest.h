@@ -80,4 +80,33 @@ struct json_object *itest_find_case(struct json_object *cases, const char *short
 /* Whether case c recorded a check named name with that status ("pass"...). */
 bool itest_has_check(struct json_object *c, const char *name, const char *status);
 
+/*
+ * chromium --headless --dump-dom: the DOM of url after its scripts ran
+ * (caller frees), with the browser profile in the directory profile.
+ * Fails the test when chromium fails.
+ */
+char *itest_browser_dom(const char *profile, const char *url);
+/* Whether chromium is installed; says SKIP and why when it is not. */
+bool itest_have_chromium(void);
+
+/* Milliseconds hvtest serve may take to listen. */
+#define ITEST_SERVER_START_MS 60000
+
+/* An "hvtest serve" started by a test. */
+struct itest_server {
+	struct hvt_proc *p;
+	char dir[4096], log[4096], urlfile[4096];
+	char url[256]; /* where it listens: http://127.0.0.1:PORT */
+};
+
+/*
+ * Start hvtest serve on a free port of 127.0.0.1, its store, log and URL
+ * file under tmpdir named after name, with extra options (NULL-ended, or
+ * NULL); wait until it says where it listens. Fails the test otherwise.
+ */
+void itest_server_start(struct itest_server *s, const char *tmpdir, const char *name,
+			const char *const *extra);
+/* SIGTERM: the server must end cleanly (exit 0, no sanitizer report). */
+void itest_server_stop(struct itest_server *s);
+
 #endif

@@ -25,95 +25,19 @@
 
 #include "itest.h"
 
-#define SERVER_START_MS 60000
 #define RUN_MS 300000
 
 static char tmpdir[] = "/tmp/hvt-serve-XXXXXX";
 static char module[4096], results[4096], planfile[4096];
 
-struct server {
-	struct hvt_proc *p;
-	char dir[4096], log[4096], urlfile[4096];
-	char url[256];
-};
-
-static struct server srv;
+static struct itest_server srv;
 
 static char *tpath(const char *name)
 {
 	return hvt_asprintf("%s/%s", tmpdir, name);
 }
 
-/* Start hvtest serve on a free port; wait until it says where it listens. */
-static void server_start(struct server *s, const char *name, const char *const *extra)
-{
-	struct hvt_strv argv = HVT_STRV_INIT;
-	struct hvt_err err = HVT_ERR_INIT;
-	struct hvt_proc_status st;
-	struct hvt_proc_opts o = { 0 };
-	int64_t deadline = hvt_deadline_after(SERVER_START_MS);
-	char *url = NULL;
-
-	snprintf(s->dir, sizeof(s->dir), "%s/%s", tmpdir, name);
-	snprintf(s->log, sizeof(s->log), "%s/%s.log", tmpdir, name);
-	snprintf(s->urlfile, sizeof(s->urlfile), "%s/%s.url", tmpdir, name);
-	unlink(s->urlfile);
-	hvt_strv_pushv(&argv, (const char *const[]){ itest_hvtest(), "serve", "--store", s->dir,
-						       "--listen", "127.0.0.1:0", "--url-file",
-						       s->urlfile, NULL });
-	if (extra)
-		hvt_strv_pushv(&argv, extra);
-	o.argv = (const char *const *)argv.v;
-	o.stdout_path = o.stderr_path = s->log;
-	s->p = hvt_proc_spawn(&o, &err);
-	hvt_strv_release(&argv);
-	if (!s->p)
-		fail_msg("hvtest serve: %s", err.msg);
-	while (hvt_file_read(s->urlfile, &url, NULL, NULL)) {
-		if (hvt_proc_poll(s->p, &st) == 1) {
-			char *log = hvt_file_tail(s->log, 20);
-
-			fail_msg("hvtest serve ended before listening:\n%s", log ? log : "");
-		}
-		if (hvt_ms_left(deadline) <= 0)
-			fail_msg("hvtest serve did not listen within %d ms", SERVER_START_MS);
-		usleep(20000);
-	}
-	url[strcspn(url, "\n")] = '\0';
-	snprintf(s->url, sizeof(s->url), "%s", url);
-	free(url);
-}
-
-static void check_log_clean(const struct server *s)
-{
-	char *log = NULL;
-
-	if (hvt_file_read(s->log, &log, NULL, NULL))
-		return;
-	if (strstr(log, "Sanitizer") || strstr(log, "runtime error: "))
-		fail_msg("hvtest serve: the sanitizers found a defect:\n%s", log);
-	free(log);
-}
-
-/* SIGTERM: the server must end cleanly (exit 0, no sanitizer report). */
-static void server_stop(struct server *s)
-{
-	struct hvt_proc_status st;
-	char buf[128];
-
-	if (!s->p)
-		return;
-	hvt_proc_signal(s->p, SIGTERM);
-	if (hvt_proc_wait(s->p, 30000, &st))
-		fail_msg("hvtest serve did not stop on SIGTERM");
-	hvt_proc_free(s->p);
-	s->p = NULL;
-	if (!st.exited || st.code)
-		fail_msg("hvtest serve %s", hvt_proc_status_str(&st, buf, sizeof(buf)));
-	check_log_clean(s);
-}
-
-static void server_kill9(struct server *s)
+static void server_kill9(struct itest_server *s)
 {
 	struct hvt_proc_status st;
 
@@ -283,7 +207,7 @@ static void good_upload(struct hvt_buf *out, const char *content)
 	free(j);
 }
 
-static char *token_add(const struct server *s, const char *user)
+static char *token_add(const struct itest_server *s, const char *user)
 {
 	const char *argv[] = { itest_hvtest(), "serve", "--store", s->dir, "token", "add", user,
 			       NULL };
@@ -341,7 +265,7 @@ static struct json_object *get_json(const char *path)
 	return o;
 }
 
-static void snapshot(const struct server *s, struct snap *out)
+static void snapshot(const struct itest_server *s, struct snap *out)
 {
 	struct json_object *runs = get_json("/api/v1/runs");
 	char *b = hvt_asprintf("%s/blobs", s->dir), *t = hvt_asprintf("%s/tmp", s->dir);
@@ -392,8 +316,9 @@ static int group_setup(void **state)
 		if (rc != 1) /* one case fails on purpose */
 			return -1;
 	}
-	server_start(&srv, "store", (const char *const[]){ "--max-upload", "4000000", "--rate",
-							   "100000", NULL });
+	itest_server_start(&srv, tmpdir, "store",
+			   (const char *const[]){ "--max-upload", "4000000", "--rate", "100000",
+						  NULL });
 	tok_alice = token_add(&srv, "alice");
 	tok_bob = token_add(&srv, "bob");
 	alice_file = token_file("alice", tok_alice);
@@ -402,7 +327,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	server_stop(&srv);
+	itest_server_stop(&srv);
 	free(tok_alice);
 	free(tok_bob);
 	free(alice_file);
@@ -630,11 +555,11 @@ static void test_refusals(void **state)
 /* --rate 2: the third publish within a minute is refused (429). */
 static void test_rate(void **state)
 {
-	struct server s2 = { 0 };
+	struct itest_server s2 = { 0 };
 	struct hvt_buf up = HVT_BUF_INIT;
 	char *tok;
 
-	server_start(&s2, "rate", (const char *const[]){ "--rate", "2", NULL });
+	itest_server_start(&s2, tmpdir, "rate", (const char *const[]){ "--rate", "2", NULL });
 	tok = token_add(&s2, "carol");
 	good_upload(&up, "rate\n");
 	for (int i = 0; i < 3; i++) {
@@ -646,7 +571,7 @@ static void test_rate(void **state)
 		http_release(&h);
 		free(url);
 	}
-	server_stop(&s2);
+	itest_server_stop(&s2);
 	hvt_buf_release(&up);
 	free(tok);
 }
@@ -654,27 +579,10 @@ static void test_rate(void **state)
 /* chromium --headless: the DOM of url after its scripts ran (caller frees). */
 static char *browser_dom(const char *url)
 {
-	char *profile = tpath("chromium-profile"), *dir = hvt_asprintf("--user-data-dir=%s", profile);
-	const char *argv[] = { "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-			       "--no-first-run", dir, "--dump-dom", url, NULL };
-	char *out = NULL;
-	int rc = itest_run(argv, NULL, 180000, &out);
+	char *profile = tpath("chromium-profile"), *dom = itest_browser_dom(profile, url);
 
-	if (rc)
-		fail_msg("chromium --dump-dom %s: exit %d:\n%s", url, rc, out);
 	free(profile);
-	free(dir);
-	return out;
-}
-
-static bool have_chromium(void)
-{
-	char *p = hvt_which("chromium");
-
-	free(p);
-	if (!p)
-		print_message("SKIP: no chromium (apt-get install chromium)\n");
-	return p != NULL;
+	return dom;
 }
 
 /* Uploaded HTML and SVG are served typed, sandboxed: their script does not run. */
@@ -711,7 +619,7 @@ static void test_artifact_isolation(void **state)
 	http_release(&h);
 	hvt_buf_release(&up);
 	free(j);
-	if (!have_chromium())
+	if (!itest_have_chromium())
 		skip();
 	/* control: the same page from a file runs its script in this browser */
 	local = tpath("evil.html");
@@ -792,7 +700,7 @@ static void test_browser(void **state)
 	size_t len = 0;
 	struct hvt_err err = HVT_ERR_INIT;
 
-	if (!have_chromium())
+	if (!itest_have_chromium())
 		skip();
 	browse("/", (const char *const[]){ "<table class=\"summary\">", "href=\"/alice/m1/\"",
 					  "serve-plan", NULL }, 4);
@@ -942,8 +850,9 @@ static void test_kill9(void **state)
 	close(fd);
 	assert_true(p.ok >= 3);
 
-	server_start(&srv, "store", (const char *const[]){ "--max-upload", "4000000", "--rate",
-							   "100000", NULL });
+	itest_server_start(&srv, tmpdir, "store",
+			   (const char *const[]){ "--max-upload", "4000000", "--rate", "100000",
+						  NULL });
 	/* every acknowledged run is there, served whole */
 	for (int i = 0; i < p.ok; i++) {
 		char *path = hvt_asprintf("/alice/load/g/%s/a/0/out.log", p.names[i]);
@@ -1072,7 +981,7 @@ static void test_tls_private(void **state)
 {
 	char *cert = tpath("cert.pem"), *key = tpath("key.pem"), *out = NULL, *tok, *url;
 	char *openssl = hvt_which("openssl");
-	struct server s3 = { 0 };
+	struct itest_server s3 = { 0 };
 	struct http h;
 	int rc;
 
@@ -1091,8 +1000,9 @@ static void test_tls_private(void **state)
 		free(out);
 		assert_int_equal(rc, 0);
 	}
-	server_start(&s3, "tls", (const char *const[]){ "--tls-cert", cert, "--tls-key", key,
-							"--private", NULL });
+	itest_server_start(&s3, tmpdir, "tls",
+			   (const char *const[]){ "--tls-cert", cert, "--tls-key", key, "--private",
+						  NULL });
 	assert_int_equal(strncmp(s3.url, "https://", 8), 0);
 	tok = token_add(&s3, "alice");
 	url = hvt_asprintf("%s/", s3.url);
@@ -1118,7 +1028,7 @@ static void test_tls_private(void **state)
 		free(out);
 		free(tf);
 	}
-	server_stop(&s3);
+	itest_server_stop(&s3);
 	free(url);
 	free(tok);
 	free(cert);

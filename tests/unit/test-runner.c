@@ -700,6 +700,55 @@ static void test_exec_type(void **state)
 	free(path);
 }
 
+static bool has_artifact(const struct hvt_case *c, const char *path)
+{
+	for (size_t i = 0; i < c->nartifacts; i++)
+		if (!strcmp(c->artifacts[i].path, path))
+			return true;
+	return false;
+}
+
+/* Files named by exec_artifacts become artifacts; patterns outside the case's directory fail. */
+static void test_exec_artifacts(void **state)
+{
+	static const char script[] =
+		"#!/bin/sh\n"
+		"cd \"$HVT_CASE_DIR\" && mkdir -p screens && : >screens/a.png && : >screens/b.txt\n"
+		"mkdir screens/d.png && : >video.mp4 && : >other.bin\n"
+		"echo 1..1; echo 'ok 1 - files'\n";
+	struct hvt_err err = HVT_ERR_INIT;
+	char *path = hvt_asprintf("%s/arts.sh", tmpdir);
+	struct hvt_case *cases[2];
+	struct hvt_runner_opts o = { .jobs = 1 };
+	struct collected col = { 0 };
+	struct hvt_case *c;
+
+	assert_int_equal(hvt_file_write(path, script, strlen(script), &err), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+	cases[0] = mk("a1", "exec", 0);
+	hvt_case_set_param(cases[0], "exec", path);
+	hvt_case_set_param(cases[0], "exec_artifacts", "screens/*.png  video.mp4 none-*.x");
+	cases[1] = mk("a2", "exec", 1);
+	hvt_case_set_param(cases[1], "exec", path);
+	hvt_case_set_param(cases[1], "exec_artifacts", "video.mp4 ../up/* /etc/passwd");
+	run(cases, 2, &o, &col);
+	c = find(&col, "a1", 1);
+	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
+	assert_true(has_artifact(c, "screens/a.png"));
+	assert_true(has_artifact(c, "video.mp4"));
+	assert_false(has_artifact(c, "screens/b.txt"));
+	assert_false(has_artifact(c, "screens/d.png")); /* a directory */
+	assert_false(has_artifact(c, "other.bin"));
+	c = find(&col, "a2", 1);
+	assert_int_equal(hvt_case_outcome(c), HVT_FAIL);
+	assert_true(has_artifact(c, "video.mp4"));
+	assert_false(has_artifact(c, "/etc/passwd"));
+	assert_non_null(strstr(c->checks[c->nchecks - 1].message, "/etc/passwd"));
+	assert_non_null(strstr(c->checks[c->nchecks - 2].message, "../up/*"));
+	collected_free(&col);
+	free(path);
+}
+
 static void test_module_loading_errors(void **state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -757,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_tap_parsing),
 		cmocka_unit_test(test_exec_type),
+		cmocka_unit_test(test_exec_artifacts),
 		cmocka_unit_test(test_module_loading_errors),
 	};
 
