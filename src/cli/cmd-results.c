@@ -15,7 +15,9 @@
 #include "cli.h"
 #include "diff.h"
 #include "matrix.h"
+#include "merge.h"
 #include "report.h"
+#include "session.h"
 #include "store.h"
 
 static const char results_help[] =
@@ -28,6 +30,7 @@ static const char results_help[] =
 	"       hvtest results [--results DIR] matrix RUN [--json | --html FILE [--page URL]]\n"
 	"       hvtest results [--results DIR] rm RUN...\n"
 	"       hvtest results [--results DIR] prune --keep N\n"
+	"       hvtest results [--results DIR] merge [--plan PLAN] SHARD_DIR...\n"
 	"\n"
 	"List, show, compare and delete the runs stored in DIR/" HVT_STORE_FILE ".\n"
 	"A RUN is a run id, 'latest' or 'latest~N' (the Nth run before the latest).\n"
@@ -45,6 +48,13 @@ static const char results_help[] =
 	"  rm RUN...            delete runs: their records and their directories\n"
 	"                       DIR/run-N (work directories, report page)\n"
 	"  prune --keep N       delete all but the newest N runs\n"
+	"  merge SHARD_DIR...   merge the latest run of each results directory (the\n"
+	"                       shards of a plan run on several hosts) into a new\n"
+	"                       run of DIR: every case once (the first directory\n"
+	"                       given wins an overlap), its host recorded, its work\n"
+	"                       directory linked; overlaps and missing cases listed\n"
+	"                       (with --plan PLAN, missing from the whole plan);\n"
+	"                       exits 1 when a case is missing or ended bad\n"
 	"\n"
 	"Options:\n"
 	"  --results DIR        results directory (default: ./" HVT_RESULTS_DIR_DEFAULT ")\n"
@@ -68,6 +78,8 @@ static const char results_help[] =
 	"  --page URL           matrix --html: the run's page the marks link to\n"
 	"                       (default: file://DIR/run-N/report.html)\n"
 	"  --keep N             prune: how many of the newest runs to keep\n"
+	"  --plan PLAN          merge: the plan the shards ran (its cases are the\n"
+	"                       ones the merged run should have)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit status: 0; 1 on an error, and for 'diff' when there are new failures;\n"
@@ -211,7 +223,10 @@ static int do_show(struct hvt_store *s, const struct results_opts *o, const char
 		printf("%-7s %5ld  %s", hvt_outcome_name(oc), c->index, c->name);
 		if (c->attempt > 1)
 			printf("  (attempt %d%s)", c->attempt, c->flaky ? ", flaky" : "");
-		printf("  %.1fs\n", isfinite(c->duration) ? c->duration : 0.0);
+		printf("  %.1fs", isfinite(c->duration) ? c->duration : 0.0);
+		if (c->host)
+			printf("  on %s", c->host);
+		putchar('\n');
 		if (c->reason && oc != HVT_PASS)
 			printf("          %s\n", c->reason);
 		if (oc == HVT_XFAIL || oc == HVT_XPASS)
@@ -497,7 +512,7 @@ static const char *find_verb(int argc, char **argv)
 {
 	static const char *const with_value[] = { "--results", "--junit", "--html", "--keep",
 						  "--metric-threshold", "--tap-version",
-						  "--page" };
+						  "--page", "--plan" };
 
 	for (int i = 1; i < argc; i++) {
 		bool skip = false;
@@ -514,10 +529,120 @@ static const char *find_verb(int argc, char **argv)
 	return NULL;
 }
 
+static int results_verbs(int argc, char **argv, const char *pre, bool exporting);
+
+/* What a merge did: overlaps, gaps, hosts, the run. */
+static void print_merge(const struct hvt_merge_result *r, const char *dir)
+{
+	for (size_t i = 0; i < r->noverlaps; i++) {
+		const struct hvt_merge_overlap *ov = &r->overlaps[i];
+
+		printf("overlap %5ld  %s: kept %s (%s), dropped %s (%s)\n", ov->index, ov->name,
+		       ov->kept, hvt_outcome_name(ov->kept_outcome), ov->dropped,
+		       hvt_outcome_name(ov->dropped_outcome));
+	}
+	for (size_t i = 0; i < r->ngaps; i++)
+		printf("missing %5ld  %s\n", r->gaps[i].index,
+		       r->gaps[i].name ? r->gaps[i].name : "(not in any shard)");
+	printf("run %lld: %zu cases merged, %zu overlap%s, %zu missing, from %zu host%s",
+	       (long long)r->run_id, r->added, r->noverlaps, r->noverlaps == 1 ? "" : "s",
+	       r->ngaps, r->nhosts, r->nhosts == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nhosts; i++)
+		printf("%s%s", i ? ", " : ": ", r->hosts[i]);
+	printf("\n");
+	if (r->unlinked)
+		printf("run %lld: %zu case%s whose work directory was not found (kept as "
+		       "recorded)\n", (long long)r->run_id, r->unlinked,
+		       r->unlinked == 1 ? "" : "s");
+	printf("'hvtest results --results %s show %lld' for details\n", dir,
+	       (long long)r->run_id);
+}
+
+/* hvtest results merge: its own options (DIR is where the merged run goes). */
+static int cmd_results_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "results", required_argument, NULL, OPT_RESULTS },
+		{ "plan", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = HVT_RESULTS_DIR_DEFAULT, *plan = NULL;
+	struct hvt_merge_opts mo = { 0 };
+	struct hvt_merge_result mr = { 0 };
+	struct hvt_merge_want *want = NULL;
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_case **cases = NULL;
+	struct hvt_run_info ri = { 0 };
+	struct hvt_store *s;
+	size_t ncases = 0;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_RESULTS:
+			dir = optarg;
+			break;
+		case 'p':
+			plan = optarg;
+			break;
+		case 'h':
+			fputs(results_help, stdout);
+			return 0;
+		default:
+			return cli_usage_error("results", "merge: unknown option");
+		}
+	}
+	optind++;	/* the verb */
+	if (optind >= argc)
+		return cli_usage_error("results", "merge takes one results directory or more");
+	if (plan) {
+		struct hvt_session_opts so = { .plan = plan };
+
+		if (hvt_session_cases(&so, &cases, &ncases, NULL, &err))
+			return cli_fail(&err, plan);
+		want = hvt_zalloc((ncases ? ncases : 1) * sizeof(*want));
+		for (size_t i = 0; i < ncases; i++)
+			want[i] = (struct hvt_merge_want){ cases[i]->index, cases[i]->name };
+		mo.want = want;
+		mo.nwant = ncases;
+		mo.plan = plan;
+	}
+	mo.dirs = (const char *const *)argv + optind;
+	mo.ndirs = (size_t)(argc - optind);
+	s = hvt_store_open(dir, &err);
+	if (!s) {
+		rc = cli_fail(&err, "results merge");
+		goto out;
+	}
+	if (hvt_store_merge(s, dir, &mo, &mr, &err)) {
+		rc = cli_fail(&err, "results merge");
+	} else {
+		print_merge(&mr, dir);
+		rc = hvt_store_run_get(s, mr.run_id, &ri, &err) ? cli_fail(&err, "results merge")
+			: ri.exit_status ? CLI_EXIT_FAIL : 0;
+	}
+	hvt_run_info_release(&ri);
+	hvt_merge_result_release(&mr);
+	hvt_store_close(s);
+out:
+	hvt_store_cases_free(cases, ncases);
+	free(want);
+	return rc;
+}
+
 int cmd_results(int argc, char **argv)
 {
 	const char *pre = find_verb(argc, argv);
 	bool exporting = pre && !strcmp(pre, "export");
+
+	if (pre && !strcmp(pre, "merge"))
+		return cmd_results_merge(argc, argv);
+	return results_verbs(argc, argv, pre, exporting);
+}
+
+static int results_verbs(int argc, char **argv, const char *pre, bool exporting)
+{
 	const struct option longopts[] = {
 		{ "results", required_argument, NULL, OPT_RESULTS },
 		{ "json", no_argument, NULL, OPT_JSON },

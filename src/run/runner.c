@@ -35,6 +35,12 @@ struct job {
 	int reps_failed;	/* ... of which ended failed, errored or timed out */
 	bool failed_before;	/* an earlier attempt of this run failed */
 	bool flaky;		/* ... and a later one passed */
+	/* dependencies: dep[k] for tmpl->deps[k], the job, or -1 when settled before */
+	const long *dep;
+	size_t pending;		/* dependencies in this run not ended yet */
+	bool released;		/* its dependencies ended: queued or skipped */
+	enum hvt_outcome oc;	/* once its final record is out: its outcome */
+	char *dir;		/* ... and its directory, made absolute */
 };
 
 struct slot {
@@ -46,12 +52,27 @@ struct slot {
 	double wall_started;	/* wall clock, for the record of a killed attempt */
 };
 
+/*
+ * The dependency graph of the cases of a run: case i depends on the cases
+ * dep[off[i]] .. dep[off[i + 1] - 1] (positions in the array of cases,
+ * -1 for a dependency settled before the run), one per cases[i]->deps[k];
+ * its dependents are rdep[roff[i]] .. rdep[roff[i + 1] - 1].
+ */
+struct dep_graph {
+	size_t *off, *roff;
+	long *dep;
+	size_t *rdep;
+};
+
 struct runner {
 	const struct hvt_runner_opts *o;
 	struct job *jobs;
-	size_t njobs, next;	/* next job never started */
+	size_t njobs;
 	struct job **retry;	/* jobs waiting for another attempt */
 	size_t nretry;
+	struct job **ready;	/* jobs whose dependencies passed, in plan order */
+	size_t ready_head, ready_tail;
+	struct dep_graph g;
 	struct slot *slots;
 	int nslots, running;
 	size_t done_cases, failed_cases, attempts_done;
@@ -242,7 +263,10 @@ static int check_one_thread(struct hvt_err *err)
 
 static int start(struct runner *r, struct slot *s, struct job *job, struct hvt_err *err)
 {
-	const char *argv[] = { job->tmpl->shortname, NULL };
+	/* the process's name; a plan without variants has one case named "" */
+	const char *name = job->tmpl->shortname && *job->tmpl->shortname ?
+				   job->tmpl->shortname : "case";
+	const char *argv[] = { name, NULL };
 	struct hvt_proc_opts po = { .argv = argv, .fn = case_main, .fn_arg = s };
 	char *out;
 	int ret;
@@ -250,6 +274,13 @@ static int start(struct runner *r, struct slot *s, struct job *job, struct hvt_e
 	ret = check_one_thread(err);
 	if (ret)
 		return ret;
+	/* where the dependencies left their files, for the case process */
+	for (size_t k = 0; k < job->tmpl->ndeps; k++) {
+		if (job->dep[k] < 0)
+			continue;
+		free(job->tmpl->deps[k].dir);
+		job->tmpl->deps[k].dir = hvt_strdup(r->jobs[job->dep[k]].dir);
+	}
 	s->job = job;
 	s->dir = hvt_asprintf("%s/%ld.%d", r->o->workroot, job->tmpl->index, job->attempt);
 	hvt_rm_rf(s->dir);
@@ -273,8 +304,21 @@ static struct job *next_job(struct runner *r)
 {
 	if (r->nretry)
 		return r->retry[--r->nretry];
-	if (r->next < r->njobs)
-		return &r->jobs[r->next++];
+	if (r->ready_head < r->ready_tail)
+		return r->ready[r->ready_head++];
+	return NULL;
+}
+
+/* The first dependency of job that did not pass, or NULL; its outcome into *oc. */
+static const char *failed_dep(struct runner *r, struct job *job, enum hvt_outcome *oc)
+{
+	const struct hvt_case *c = job->tmpl;
+
+	for (size_t k = 0; k < c->ndeps; k++) {
+		*oc = job->dep[k] < 0 ? c->deps[k].outcome : r->jobs[job->dep[k]].oc;
+		if (*oc != HVT_PASS)
+			return c->deps[k].name;
+	}
 	return NULL;
 }
 
@@ -345,6 +389,56 @@ static void progress(struct runner *r, const struct hvt_case *c)
 			r->njobs, r->running, r->failed_cases, eta, elapsed);
 	}
 	fflush(f);
+}
+
+static void ended(struct runner *r, struct job *job);
+
+/* Record a job as skipped, never run, because its dependency name ended oc. */
+static void skip_job(struct runner *r, struct job *job, const char *name, enum hvt_outcome oc)
+{
+	struct hvt_case *c = hvt_case_copy(job->tmpl);
+
+	c->attempt = 1;
+	c->start = hvt_wall_now();
+	hvt_case_skip(c, "dependency %s failed (outcome: %s)", name, hvt_outcome_name(oc));
+	job->oc = HVT_SKIP;
+	r->done_cases++;
+	r->sum->outcome[HVT_SKIP]++;
+	if (r->o->on_done)
+		r->o->on_done(c, true, r->o->opaque);
+	progress(r, c);
+	hvt_case_free(c);
+}
+
+/*
+ * A job whose dependencies have all ended: ready to start when they
+ * passed, else skipped -- and a skipped job has ended in turn.
+ */
+static void release(struct runner *r, struct job *job)
+{
+	enum hvt_outcome oc;
+	const char *name = failed_dep(r, job, &oc);
+
+	job->released = true;
+	if (!name) {
+		r->ready[r->ready_tail++] = job;
+		return;
+	}
+	skip_job(r, job, name, oc);
+	ended(r, job);
+}
+
+/* job's final record is out: its dependents may go on. */
+static void ended(struct runner *r, struct job *job)
+{
+	size_t i = (size_t)(job - r->jobs);
+
+	for (size_t k = r->g.roff[i]; k < r->g.roff[i + 1]; k++) {
+		struct job *d = &r->jobs[r->g.rdep[k]];
+
+		if (--d->pending == 0)
+			release(r, d);
+	}
 }
 
 static void finish(struct runner *r, struct slot *s, bool timed_out)
@@ -420,6 +514,10 @@ static void finish(struct runner *r, struct slot *s, bool timed_out)
 		r->sum->outcome[oc]++;
 		if (bad)
 			r->failed_cases++;
+		job->oc = oc;
+		job->dir = realpath(s->dir, NULL);
+		if (!job->dir)
+			job->dir = hvt_strdup(s->dir);
 	}
 	if (r->o->on_done)
 		r->o->on_done(c, final, r->o->opaque);
@@ -428,6 +526,8 @@ static void finish(struct runner *r, struct slot *s, bool timed_out)
 	free(s->dir);
 	s->dir = NULL;
 	s->job = NULL;
+	if (final)
+		ended(r, job);
 }
 
 /* Wait for a child to end or a deadline to pass; finish what ended. */
@@ -500,15 +600,226 @@ static int check_timeouts(struct hvt_case *const *cases, size_t n, struct hvt_er
 	return ret;
 }
 
+/* A case's full name and its position, sorted by name then position. */
+struct named {
+	const char *name;
+	size_t i;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int d = strcmp(x->name, y->name);
+
+	return d ? d : (x->i > y->i) - (x->i < y->i);
+}
+
+static struct named *names_sorted(struct hvt_case *const *cases, size_t n)
+{
+	struct named *v = hvt_malloc(sizeof(*v) * (n ? n : 1));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct named){ cases[i]->name, i };
+	qsort(v, n, sizeof(*v), named_cmp);
+	return v;
+}
+
+/* The position of the first case named name, or -1. */
+static long lookup(const struct named *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !strcmp(v[lo].name, name) ? (long)v[lo].i : -1;
+}
+
+static void deps_release(struct dep_graph *g)
+{
+	free(g->off);
+	free(g->roff);
+	free(g->dep);
+	free(g->rdep);
+	memset(g, 0, sizeof(*g));
+}
+
+/* "a -> b -> a": a cycle through the cases that Kahn's walk left (left[i]). */
+static char *cycle_str(struct hvt_case *const *cases, const struct dep_graph *g,
+		       const bool *left, size_t n)
+{
+	size_t *step = hvt_zalloc(sizeof(*step) * n), i = 0, s = 1;
+	struct hvt_buf b = HVT_BUF_INIT;
+
+	while (!left[i])
+		i++;
+	/* every case left has a dependency left: walk until one comes again */
+	while (!step[i]) {
+		step[i] = s++;
+		for (size_t k = g->off[i]; k < g->off[i + 1]; k++) {
+			if (g->dep[k] >= 0 && left[g->dep[k]]) {
+				i = (size_t)g->dep[k];
+				break;
+			}
+		}
+	}
+	for (size_t start = i, first = 1; first || i != start; first = 0) {
+		hvt_buf_addf(&b, "%s -> ", cases[i]->name);
+		for (size_t k = g->off[i]; k < g->off[i + 1]; k++) {
+			if (g->dep[k] >= 0 && left[g->dep[k]] && step[g->dep[k]]) {
+				i = (size_t)g->dep[k];
+				break;
+			}
+		}
+	}
+	hvt_buf_addf(&b, "%s", cases[i]->name);
+	free(step);
+	return b.p;
+}
+
+/*
+ * The dependency graph of cases into *g: -EINVAL (err names the case and
+ * the dependency) when a dependency is no case of the run and was not
+ * settled before it, or when dependencies form a cycle.
+ */
+static int deps_build(struct hvt_case *const *cases, size_t n, struct dep_graph *g,
+		      struct hvt_err *err)
+{
+	struct named *names = names_sorted(cases, n);
+	size_t total = 0, *indeg, *queue, head = 0, tail = 0;
+	bool *left;
+	int ret = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->off = hvt_zalloc(sizeof(*g->off) * (n + 1));
+	g->roff = hvt_zalloc(sizeof(*g->roff) * (n + 2));
+	for (size_t i = 0; i < n; i++) {
+		g->off[i] = total;
+		total += cases[i]->ndeps;
+	}
+	g->off[n] = total;
+	g->dep = hvt_malloc(sizeof(*g->dep) * (total ? total : 1));
+	g->rdep = hvt_malloc(sizeof(*g->rdep) * (total ? total : 1));
+	for (size_t i = 0; i < n && !ret; i++) {
+		for (size_t k = 0; k < cases[i]->ndeps && !ret; k++) {
+			struct hvt_case_dep *d = &cases[i]->deps[k];
+			long j = lookup(names, n, d->name);
+
+			/* a case of the run is waited for, even if one ended before */
+			if (j >= 0)
+				d->settled = false;
+			g->dep[g->off[i] + k] = j;
+			if (j < 0 && !d->settled)
+				ret = hvt_err_set(err, -EINVAL, "case %s depends on %s, which is "
+						  "no case of this run (not in the plan, or "
+						  "filtered out)", cases[i]->name, d->name);
+			else if (j >= 0)
+				g->roff[j + 2]++;
+		}
+	}
+	free(names);
+	if (ret) {
+		deps_release(g);
+		return ret;
+	}
+	/* dependents: counts, then offsets, then filled in place */
+	for (size_t i = 2; i < n + 2; i++)
+		g->roff[i] += g->roff[i - 1];
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = g->off[i]; k < g->off[i + 1]; k++)
+			if (g->dep[k] >= 0)
+				g->rdep[g->roff[g->dep[k] + 1]++] = i;
+
+	/* Kahn's walk: what it cannot reach lies on or behind a cycle */
+	indeg = hvt_zalloc(sizeof(*indeg) * (n ? n : 1));
+	queue = hvt_malloc(sizeof(*queue) * (n ? n : 1));
+	left = hvt_zalloc(sizeof(*left) * (n ? n : 1));
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = g->off[i]; k < g->off[i + 1]; k++)
+			indeg[i] += g->dep[k] >= 0;
+		if (!indeg[i])
+			queue[tail++] = i;
+	}
+	while (head < tail) {
+		size_t i = queue[head++];
+
+		for (size_t k = g->roff[i]; k < g->roff[i + 1]; k++)
+			if (--indeg[g->rdep[k]] == 0)
+				queue[tail++] = g->rdep[k];
+	}
+	if (tail < n) {
+		char *cycle;
+
+		for (size_t i = 0; i < n; i++)
+			left[i] = indeg[i] > 0;
+		cycle = cycle_str(cases, g, left, n);
+		ret = hvt_err_set(err, -EINVAL, "dependency cycle: %s", cycle);
+		free(cycle);
+		deps_release(g);
+	}
+	free(indeg);
+	free(queue);
+	free(left);
+	return ret;
+}
+
+void hvt_runner_shard_positions(struct hvt_case *const *cases, size_t n, long *pos)
+{
+	struct named *names = names_sorted(cases, n);
+	size_t *up = hvt_malloc(sizeof(*up) * (n ? n : 1));
+	long next = 0;
+
+	/* union-find; the root of a component is its first case */
+	for (size_t i = 0; i < n; i++)
+		up[i] = i;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < cases[i]->ndeps; k++) {
+			long j = lookup(names, n, cases[i]->deps[k].name);
+			size_t a = i, b;
+
+			if (j < 0)
+				continue;
+			b = (size_t)j;
+			while (up[a] != a)
+				a = up[a] = up[up[a]];
+			while (up[b] != b)
+				b = up[b] = up[up[b]];
+			if (a < b)
+				up[b] = a;
+			else
+				up[a] = b;
+		}
+	}
+	/* components numbered in the order of their first cases */
+	for (size_t i = 0; i < n; i++) {
+		size_t a = i;
+
+		while (up[a] != a)
+			a = up[a];
+		pos[i] = a == i ? next++ : pos[a];
+	}
+	free(up);
+	free(names);
+}
+
 int hvt_runner_check(struct hvt_case *const *cases, size_t n, struct hvt_err *err)
 {
 	struct hvt_strv unknown = HVT_STRV_INIT;
 	size_t bad = 0;
+	struct dep_graph g;
 	char *list;
 	int ret = check_timeouts(cases, n, err);
 
+	if (!ret)
+		ret = deps_build(cases, n, &g, err);
 	if (ret)
 		return ret;
+	deps_release(&g);
 	for (size_t i = 0; i < n; i++) {
 		const char *t = cases[i]->type[0] ? cases[i]->type : "(no type key)";
 		bool seen = false;
@@ -542,17 +853,22 @@ int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_run
 	if (!o->workroot)
 		return hvt_err_set(err, -EINVAL, "the runner needs a work directory");
 	ret = check_timeouts(cases, n, err);
+	if (!ret)
+		ret = deps_build(cases, n, &r.g, err);
 	if (ret)
 		return ret;
 	ret = hvt_mkdir_p(o->workroot, 0755, err);
-	if (ret)
+	if (ret) {
+		deps_release(&r.g);
 		return ret;
+	}
 	r.nslots = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (r.nslots < 1)
 		r.nslots = 1;
 	r.slots = hvt_zalloc(sizeof(*r.slots) * (size_t)r.nslots);
 	r.jobs = hvt_zalloc(sizeof(*r.jobs) * (n ? n : 1));
 	r.retry = hvt_zalloc(sizeof(*r.retry) * (n ? n : 1));
+	r.ready = hvt_zalloc(sizeof(*r.ready) * (n ? n : 1));
 	for (size_t i = 0; i < n; i++) {
 		r.jobs[i].tmpl = cases[i];
 		r.jobs[i].timeout = o->timeout > 0 ? o->timeout : DEFAULT_TIMEOUT;
@@ -561,9 +877,16 @@ int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_run
 		r.jobs[i].attempt = 1;
 		r.jobs[i].runs_left = (o->repeat > 1 ? o->repeat : 1) - 1;
 		r.jobs[i].reruns_left = o->rerun_failed;
+		r.jobs[i].dep = &r.g.dep[r.g.off[i]];
+		for (size_t k = r.g.off[i]; k < r.g.off[i + 1]; k++)
+			r.jobs[i].pending += r.g.dep[k] >= 0;
 	}
 	hvt_proc_install_reaper();
-	while (!ret && (r.running || r.nretry || r.next < r.njobs)) {
+	/* cases free to go; those behind a dependency settled bad are skipped now */
+	for (size_t i = 0; i < n; i++)
+		if (!r.jobs[i].pending && !r.jobs[i].released)
+			release(&r, &r.jobs[i]);
+	while (!ret && (r.running || r.nretry || r.ready_head < r.ready_tail)) {
 		for (int i = 0; i < r.nslots && !ret; i++) {
 			struct job *job;
 
@@ -586,8 +909,12 @@ int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_run
 	}
 	sum->cases = r.done_cases;
 	sum->wall = (double)(hvt_now_ms() - r.t0) / 1000;
+	for (size_t i = 0; i < n; i++)
+		free(r.jobs[i].dir);
 	free(r.slots);
 	free(r.jobs);
 	free(r.retry);
+	free(r.ready);
+	deps_release(&r.g);
 	return ret;
 }

@@ -59,6 +59,20 @@ struct hvt_runner_summary {
  * a process that has no other thread (a server runs it in a child
  * process of its own).
  *
+ * Dependencies (c->deps, the plan's dep key): a case starts only after
+ * every case it depends on has ended (its final attempt, after repeats
+ * and reruns); other cases run meanwhile. It runs only when each of them
+ * passed (outcome pass); otherwise it is recorded as skipped, never run,
+ * with the reason "dependency NAME failed (outcome: OC)", and so are its
+ * own dependents in turn. Before it starts, deps[k].dir is the absolute
+ * path of that dependency's final case directory (the runner never
+ * removes one). A dependency that is no case of cases but is marked
+ * settled (it ended before the run, as --resume finds it) counts with
+ * the outcome and dir given; a case of cases is waited for, settled or
+ * not (the mark is cleared). -EINVAL
+ * (before any case runs) when a dependency is neither a case of cases
+ * nor settled, or when dependencies form a cycle; err names them.
+ *
  * A repeated xfail case is an expected failure only when every
  * repetition failed: its last record becomes an error ("K of N
  * repetitions did not fail as expected") when an earlier one passed,
@@ -70,7 +84,9 @@ int hvt_runner_run(struct hvt_case *const *cases, size_t n, const struct hvt_run
 
 /*
  * Whether cases can all run: -EINVAL when a "timeout" key is not a number
- * of seconds > 0 (err names the case) or when test types are not
+ * of seconds > 0 (err names the case), when a dependency is missing or
+ * part of a cycle (err names the case and the dependency) or when test
+ * types are not
  * registered (err lists them), else 0. For a front end, before it
  * records a run.
  */
@@ -86,6 +102,16 @@ int hvt_runner_threads(void);
 int hvt_runner_parse_shard(const char *s, int *k, int *n, struct hvt_err *err);
 /* Whether the case at position pos of the expanded plan is in shard k of n. */
 bool hvt_runner_in_shard(long pos, int k, int n);
+/*
+ * The position that decides the shard of each case (into pos[i] for
+ * cases[i], all the cases of the expanded plan in order): the number of
+ * its dependency component (the cases linked to it by dependencies
+ * either way), components numbered in the order of their first cases,
+ * so that a case and everything it depends on land in one shard and
+ * components spread over the shards as cases do. In a plan without
+ * dependencies, pos[i] is i.
+ */
+void hvt_runner_shard_positions(struct hvt_case *const *cases, size_t n, long *pos);
 
 /* Register the built-in test types ("exec", "noop", "crash", "hang"). */
 void hvt_runner_register_builtin(void);

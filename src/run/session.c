@@ -40,6 +40,70 @@ static void problem(struct session *s, const char *fmt, ...)
 	free(msg);
 }
 
+static int done_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct hvt_done_case *const *)a)->name,
+		      (*(const struct hvt_done_case *const *)b)->name);
+}
+
+/* Settle c's dependencies on cases that ended in the resumed run (byname: sorted). */
+static void settle(struct hvt_case *c, const struct hvt_done_case **byname, size_t n)
+{
+	for (size_t k = 0; k < c->ndeps; k++) {
+		struct hvt_done_case key = { .name = c->deps[k].name };
+		const struct hvt_done_case *kp = &key, *const *found;
+		const struct hvt_done_case *d;
+
+		found = bsearch(&kp, byname, n, sizeof(*byname), done_cmp);
+		if (!found)
+			continue;
+		d = *found;
+		c->deps[k].settled = true;
+		c->deps[k].outcome = d->outcome;
+		free(c->deps[k].dir);
+		c->deps[k].dir = d->workdir ? realpath(d->workdir, NULL) : NULL;
+		if (!c->deps[k].dir && d->workdir)
+			c->deps[k].dir = hvt_strdup(d->workdir);
+	}
+}
+
+/*
+ * Keep of all (n of them) the cases of this shard that are not finished
+ * in the resumed run (done); the others are freed. A dependency on a
+ * finished case is settled: its outcome and directory from the store
+ * (the runner still waits for it when it is a case of this run).
+ */
+static size_t pick(const struct hvt_session_opts *o, const struct hvt_store_done *done,
+		   struct hvt_case **all, size_t n)
+{
+	long *pos = hvt_malloc(sizeof(*pos) * (n ? n : 1));
+	const struct hvt_done_case **byname = NULL;
+	size_t kept = 0, ndone = done ? done->n : 0;
+
+	if (ndone) {
+		byname = hvt_malloc(sizeof(*byname) * ndone);
+		for (size_t i = 0; i < ndone; i++)
+			byname[i] = &done->v[i];
+		qsort(byname, ndone, sizeof(*byname), done_cmp);
+	}
+	hvt_runner_shard_positions(all, n, pos);
+	for (size_t i = 0; i < n; i++) {
+		struct hvt_case *c = all[i];
+
+		if ((o->shard_n && !hvt_runner_in_shard(pos[i], o->shard_k, o->shard_n)) ||
+		    (done && hvt_store_done_has(done, c->index, c->name))) {
+			hvt_case_free(c);
+			continue;
+		}
+		if (ndone)
+			settle(c, byname, ndone);
+		all[kept++] = c;
+	}
+	free(byname);
+	free(pos);
+	return kept;
+}
+
 /* The plan's cases, in order, skipping other shards and finished ones. */
 static int expand(const struct hvt_session_opts *o, const struct hvt_store_done *done,
 		  struct hvt_case ***out, size_t *n, long *total, struct hvt_err *err)
@@ -65,15 +129,12 @@ static int expand(const struct hvt_session_opts *o, const struct hvt_store_done 
 		const char *type = hvt_variant_get(v, "type");
 		struct hvt_case *c;
 
-		if ((o->shard_n && !hvt_runner_in_shard(pos, o->shard_k, o->shard_n)) ||
-		    (done && hvt_store_done_has(done, pos, hvt_variant_name(v)))) {
-			pos++;
-			continue;
-		}
 		c = hvt_case_new(hvt_variant_name(v), hvt_variant_shortname(v), type ? type : "");
 		c->index = pos++;
 		for (size_t k = 0; k < hvt_variant_nkeys(v); k++)
 			hvt_case_set_param(c, hvt_variant_key(v, k), hvt_variant_value(v, k));
+		for (size_t k = 0; k < hvt_variant_ndeps(v); k++)
+			hvt_case_add_dep(c, hvt_variant_dep(v, k));
 		hvt_case_set_xfail(c, hvt_variant_get(v, "xfail"));
 		if (*n == alloc) {
 			alloc = alloc ? alloc * 2 : 64;
@@ -82,6 +143,8 @@ static int expand(const struct hvt_session_opts *o, const struct hvt_store_done 
 		(*out)[(*n)++] = c;
 	}
 	hvt_plan_iter_free(it);
+	if (ret >= 0)
+		*n = pick(o, done, *out, *n);
 	if (total)
 		*total = pos;
 out:

@@ -184,6 +184,21 @@ static void exec_artifacts(struct hvt_case *c)
 	free(copy);
 }
 
+/*
+ * The dependencies, as HVT_DEP_COUNT=N and, for each i < N in plan
+ * order, HVT_DEP_NAME_<i> (its full name) and HVT_DEP_DIR_<i> (its case
+ * directory).
+ */
+static void dep_env(const struct hvt_case *c, struct hvt_strv *env)
+{
+	hvt_strv_pushf(env, "HVT_DEP_COUNT=%zu", c->ndeps);
+	for (size_t i = 0; i < c->ndeps; i++) {
+		hvt_strv_pushf(env, "HVT_DEP_NAME_%zu=%s", i, c->deps[i].name);
+		hvt_strv_pushf(env, "HVT_DEP_DIR_%zu=%s", i,
+			       c->deps[i].dir ? c->deps[i].dir : "");
+	}
+}
+
 static void exec_run(struct hvt_case *c, void *state)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -206,6 +221,7 @@ static void exec_run(struct hvt_case *c, void *state)
 	hvt_strv_pushf(&env, "HVT_CASE_NAME=%s", c->name);
 	hvt_strv_pushf(&env, "HVT_CASE_SHORTNAME=%s", c->shortname);
 	hvt_strv_pushf(&env, "HVT_CASE_DIR=%s", c->workdir ? c->workdir : ".");
+	dep_env(c, &env);
 	for (size_t i = 0; i < c->nparams; i++) {
 		char *e = param_env(c->params[i].key, c->params[i].value);
 
@@ -248,8 +264,9 @@ out:
 static const struct hvt_test_type exec_type = {
 	.name = "exec",
 	.summary = "run the program named by 'exec' (with 'exec_args'); its TAP output "
-		   "gives the checks; parameters arrive as HVT_PARAM_<KEY>; files matching "
-		   "'exec_artifacts' are kept as artifacts",
+		   "gives the checks; parameters arrive as HVT_PARAM_<KEY>, dependencies' "
+		   "directories as HVT_DEP_DIR_<i>; files matching 'exec_artifacts' are kept "
+		   "as artifacts",
 	.run = exec_run,
 };
 

@@ -41,6 +41,7 @@ static const char schema_sql[] =
 	" timed_out INTEGER NOT NULL, flaky INTEGER NOT NULL,"
 	" reason TEXT, start REAL, duration REAL, workdir TEXT,"
 	" xfail TEXT,"			/* why it is expected to fail; NULL: it is not */
+	" host TEXT,"			/* where it ran, when not the run's host (merged runs) */
 	" UNIQUE (run_id, idx, attempt));"
 	"CREATE INDEX cases_by_name ON cases (run_id, name);"
 	"CREATE TABLE params ("
@@ -76,12 +77,13 @@ static const char views_sql[] =
 /*
  * Version 1 -> 2: cases.xfail, and run_counts counts xfail and xpass.
  * Version 1 records stay valid as they are (no case of theirs was
- * expected to fail). The views are made again so that final_cases has
- * the new column.
+ * expected to fail). Version 2 -> 3: cases.host (NULL: the run's host,
+ * as every case of an older run). The views are made again (once, after
+ * the steps) so that final_cases has the new columns.
  */
-static const char upgrade_v2_sql[] =
-	"ALTER TABLE cases ADD COLUMN xfail TEXT;"
-	"DROP VIEW run_counts; DROP VIEW final_cases;";
+static const char upgrade_v2_sql[] = "ALTER TABLE cases ADD COLUMN xfail TEXT;";
+static const char upgrade_v3_sql[] = "ALTER TABLE cases ADD COLUMN host TEXT;";
+static const char upgrade_views_sql[] = "DROP VIEW run_counts; DROP VIEW final_cases;";
 
 int store_db_fail(struct hvt_store *s, struct hvt_err *err, const char *what)
 {
@@ -210,7 +212,8 @@ static int upgrade(struct hvt_store *s, int ver, struct hvt_err *err)
 	ret = pragma_int(s, "PRAGMA user_version", &now, err);
 	if (ret || now >= HVT_STORE_SCHEMA_VERSION)
 		goto out;
-	sql = hvt_asprintf("%s %s PRAGMA user_version = %d;", upgrade_v2_sql, views_sql,
+	sql = hvt_asprintf("%s %s %s %s PRAGMA user_version = %d;", now < 2 ? upgrade_v2_sql : "",
+			   now < 3 ? upgrade_v3_sql : "", upgrade_views_sql, views_sql,
 			   HVT_STORE_SCHEMA_VERSION);
 	ret = store_exec(s, sql, err);
 	free(sql);
@@ -480,7 +483,7 @@ int store_insert_case(struct hvt_store *s, int64_t run_id, const struct hvt_case
 	ret = store_prepare(s, &st,
 		      "INSERT INTO cases (run_id, idx, name, shortname, type, attempt, outcome,"
 		      " errored, skipped, timed_out, flaky, reason, start, duration, workdir,"
-		      " xfail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
+		      " xfail, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -499,6 +502,7 @@ int store_insert_case(struct hvt_store *s, int64_t run_id, const struct hvt_case
 	store_bind_double(st, 14, c->duration);
 	store_bind_text(st, 15, c->workdir);
 	store_bind_text(st, 16, c->xfail);
+	store_bind_text(st, 17, c->host);
 	ret = store_step_done(s, st, "insert case", err);
 	if (ret) {
 		if (ret == -EEXIST)
@@ -558,7 +562,8 @@ int hvt_store_run_done(struct hvt_store *s, int64_t run_id, struct hvt_store_don
 	ret = run_exists(s, run_id, err);
 	if (ret)
 		return ret;
-	ret = store_prepare(s, &st, "SELECT idx, name, outcome FROM final_cases WHERE run_id = ?"
+	ret = store_prepare(s, &st, "SELECT idx, name, outcome, workdir FROM final_cases"
+			      " WHERE run_id = ?"
 			      " ORDER BY idx", err);
 	if (ret)
 		return ret;
@@ -574,6 +579,7 @@ int hvt_store_run_done(struct hvt_store *s, int64_t run_id, struct hvt_store_don
 		d = &done->v[done->n++];
 		d->index = (long)sqlite3_column_int64(st, 0);
 		d->name = store_col_text(st, 1);
+		d->workdir = store_col_text(st, 3);
 		if (!o || hvt_outcome_parse(o, &d->outcome))
 			d->outcome = HVT_ERROR;
 	}
@@ -595,8 +601,10 @@ bool hvt_store_done_has(const struct hvt_store_done *done, long index, const cha
 
 void hvt_store_done_release(struct hvt_store_done *done)
 {
-	for (size_t i = 0; i < done->n; i++)
+	for (size_t i = 0; i < done->n; i++) {
 		free(done->v[i].name);
+		free(done->v[i].workdir);
+	}
 	free(done->v);
 	memset(done, 0, sizeof(*done));
 }
@@ -862,7 +870,7 @@ int hvt_store_run_cases(struct hvt_store *s, int64_t run_id, bool all_attempts,
 	if (ret)
 		return ret;
 	sql = hvt_asprintf("SELECT id, idx, name, shortname, type, attempt, errored, skipped,"
-			   " timed_out, flaky, reason, start, duration, workdir, xfail FROM %s"
+			   " timed_out, flaky, reason, start, duration, workdir, xfail, host FROM %s"
 			   " WHERE run_id = ? ORDER BY idx, attempt",
 			   all_attempts ? "cases" : "final_cases");
 	ret = store_prepare(s, &st, sql, err);
@@ -892,6 +900,7 @@ int hvt_store_run_cases(struct hvt_store *s, int64_t run_id, bool all_attempts,
 		c->duration = store_col_double(st, 12);
 		c->workdir = store_col_text(st, 13);
 		c->xfail = store_col_text(st, 14);
+		c->host = store_col_text(st, 15);
 		c->t0 = 0;
 		ret = load_parts(s, sqlite3_column_int64(st, 0), c, err);
 		if (ret)

@@ -18,9 +18,10 @@
 #define HVT_STORE_FILE "results.db"
 /*
  * PRAGMA user_version of the schema this code writes (2: cases.xfail and
- * the xfail/xpass counts); hvt_store_open() upgrades older ones.
+ * the xfail/xpass counts; 3: cases.host, for runs merged from shards that
+ * ran on several hosts); hvt_store_open() upgrades older ones.
  */
-#define HVT_STORE_SCHEMA_VERSION 2
+#define HVT_STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id marking a database as ours ("HVT1"). */
 #define HVT_STORE_APP_ID 0x48565431
 
@@ -93,6 +94,7 @@ struct hvt_done_case {
 	long index;
 	char *name;
 	enum hvt_outcome outcome;
+	char *workdir;	/* its last attempt's directory, or NULL */
 };
 
 struct hvt_store_done {

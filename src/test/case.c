@@ -72,6 +72,11 @@ void hvt_case_free(struct hvt_case *c)
 		free(c->artifacts[i].name);
 		free(c->artifacts[i].path);
 	}
+	for (size_t i = 0; i < c->ndeps; i++) {
+		free(c->deps[i].name);
+		free(c->deps[i].dir);
+	}
+	free(c->deps);
 	free(c->params);
 	free(c->checks);
 	free(c->metrics);
@@ -82,6 +87,7 @@ void hvt_case_free(struct hvt_case *c)
 	free(c->workdir);
 	free(c->reason);
 	free(c->xfail);
+	free(c->host);
 	free(c);
 }
 
@@ -211,6 +217,48 @@ static char *dup_or_null(const char *s)
 	return s ? hvt_strdup(s) : NULL;
 }
 
+struct hvt_case_dep *hvt_case_add_dep(struct hvt_case *c, const char *dep)
+{
+	struct hvt_case_dep *d;
+
+	for (size_t i = 0; i < c->ndeps; i++)
+		if (!strcmp(c->deps[i].name, dep))
+			return &c->deps[i];
+	c->deps = grow(c->deps, c->ndeps, sizeof(*c->deps));
+	d = &c->deps[c->ndeps++];
+	memset(d, 0, sizeof(*d));
+	d->name = hvt_strdup(dep);
+	return d;
+}
+
+const char *hvt_case_dep_dir(const struct hvt_case *c, const char *dep)
+{
+	size_t len = strlen(dep);
+
+	for (size_t i = 0; i < c->ndeps; i++)
+		if (!strcmp(c->deps[i].name, dep))
+			return c->deps[i].dir;
+	for (size_t i = 0; i < c->ndeps; i++) {
+		const char *n = c->deps[i].name;
+		size_t nlen = strlen(n);
+
+		if (nlen > len && n[nlen - len - 1] == '.' && !strcmp(n + nlen - len, dep))
+			return c->deps[i].dir;
+	}
+	return NULL;
+}
+
+static void copy_deps(struct hvt_case *c, const struct hvt_case *t)
+{
+	for (size_t i = 0; i < t->ndeps; i++) {
+		struct hvt_case_dep *d = hvt_case_add_dep(c, t->deps[i].name);
+
+		d->dir = dup_or_null(t->deps[i].dir);
+		d->settled = t->deps[i].settled;
+		d->outcome = t->deps[i].outcome;
+	}
+}
+
 struct hvt_case *hvt_case_copy(const struct hvt_case *t)
 {
 	struct hvt_case *c = hvt_case_new(t->name, t->shortname, t->type);
@@ -229,12 +277,14 @@ struct hvt_case *hvt_case_copy(const struct hvt_case *t)
 	}
 	for (size_t i = 0; i < t->nartifacts; i++)
 		hvt_case_artifact(c, t->artifacts[i].name, t->artifacts[i].path);
+	copy_deps(c, t);
 	c->errored = t->errored;
 	c->skipped = t->skipped;
 	c->timed_out = t->timed_out;
 	c->flaky = t->flaky;
 	c->reason = dup_or_null(t->reason);
 	c->xfail = dup_or_null(t->xfail);
+	c->host = dup_or_null(t->host);
 	c->start = t->start;
 	c->duration = t->duration;
 	c->t0 = t->t0;
@@ -366,6 +416,42 @@ enum hvt_outcome hvt_case_outcome(const struct hvt_case *c)
 	return o;
 }
 
+/* "deps": [{"name": N, "dir": D}...], for a case that has dependencies. */
+static void deps_to_json(const struct hvt_case *c, struct json_object *o)
+{
+	struct json_object *arr;
+
+	if (!c->ndeps)
+		return;
+	arr = json_object_new_array();
+	for (size_t i = 0; i < c->ndeps; i++) {
+		struct json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "name", json_object_new_string(c->deps[i].name));
+		if (c->deps[i].dir)
+			json_object_object_add(d, "dir", json_object_new_string(c->deps[i].dir));
+		json_object_array_add(arr, d);
+	}
+	json_object_object_add(o, "deps", arr);
+}
+
+/* The "deps" of a record into c: -EBADMSG when an entry has no name. */
+static int deps_from_json(struct hvt_case *c, struct json_object *arr)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *d = json_object_array_get_idx(arr, i);
+		const char *n = hvt_json_get_str(d, "name"), *dir = hvt_json_get_str(d, "dir");
+		struct hvt_case_dep *dep;
+
+		if (!n)
+			return -EBADMSG;
+		dep = hvt_case_add_dep(c, n);
+		free(dep->dir);
+		dep->dir = dir ? hvt_strdup(dir) : NULL;
+	}
+	return 0;
+}
+
 struct json_object *hvt_case_to_json(const struct hvt_case *c)
 {
 	struct json_object *o = json_object_new_object();
@@ -391,6 +477,8 @@ struct json_object *hvt_case_to_json(const struct hvt_case *c)
 		json_object_object_add(o, "xfail", json_object_new_string(c->xfail));
 	if (c->workdir)
 		json_object_object_add(o, "workdir", json_object_new_string(c->workdir));
+	if (c->host)
+		json_object_object_add(o, "host", json_object_new_string(c->host));
 	json_object_object_add(o, "start", json_object_new_double(c->start));
 	json_object_object_add(o, "duration", json_object_new_double(c->duration));
 	for (size_t i = 0; i < c->nparams; i++) {
@@ -430,6 +518,7 @@ struct json_object *hvt_case_to_json(const struct hvt_case *c)
 		json_object_array_add(arts, a);
 	}
 	json_object_object_add(o, "artifacts", arts);
+	deps_to_json(c, o);
 	return o;
 }
 
@@ -489,6 +578,8 @@ struct hvt_case *hvt_case_from_json(struct json_object *obj, struct hvt_err *err
 	hvt_case_set_xfail(c, hvt_json_get_str(obj, "xfail"));
 	if ((s = hvt_json_get_str(obj, "workdir")))
 		c->workdir = hvt_strdup(s);
+	if ((s = hvt_json_get_str(obj, "host")))
+		c->host = hvt_strdup(s);
 	c->start = get_num(obj, "start");
 	c->duration = get_num(obj, "duration");
 	if ((arr = get_array(obj, "params"))) {
@@ -537,10 +628,12 @@ struct hvt_case *hvt_case_from_json(struct json_object *obj, struct hvt_err *err
 			hvt_case_artifact(c, an, ap);
 		}
 	}
+	if (deps_from_json(c, get_array(obj, "deps")))
+		goto bad;
 	return c;
 bad:
-	hvt_err_set(err, -EBADMSG, "case record of %s: malformed params, checks, metrics or "
-				   "artifacts",
+	hvt_err_set(err, -EBADMSG, "case record of %s: malformed params, checks, metrics, "
+				   "artifacts or deps",
 		    name);
 	hvt_case_free(c);
 	return NULL;

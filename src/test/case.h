@@ -59,6 +59,17 @@ struct hvt_param {
 	char *key, *value;
 };
 
+/*
+ * A case this one depends on (the plan's dep key): it runs first, and
+ * this one runs only when it passed. The runner fills in the rest.
+ */
+struct hvt_case_dep {
+	char *name;		  /* the dependency's full name */
+	char *dir;		  /* its case directory (absolute), once it passed */
+	bool settled;		  /* it ended before this run (--resume): outcome holds */
+	enum hvt_outcome outcome; /* ... how it ended */
+};
+
 /* Where hvt_case_end() returns to; private to hvt_test_type_run_case(). */
 struct hvt_case_frame;
 
@@ -78,6 +89,8 @@ struct hvt_case {
 	size_t nmetrics;
 	struct hvt_artifact *artifacts;
 	size_t nartifacts;
+	struct hvt_case_dep *deps; /* hvt_case_add_dep(), in plan order */
+	size_t ndeps;
 
 	/* set by hvt_case_error/skip or by the runner (timeout, crash) */
 	bool errored, skipped, timed_out, flaky;
@@ -88,6 +101,11 @@ struct hvt_case {
 	 * passing one an unexpected pass (HVT_XPASS). hvt_case_set_xfail().
 	 */
 	char *xfail;
+	/*
+	 * The host the case ran on when it is not the run's (a run merged
+	 * from shards that ran on several hosts), or NULL.
+	 */
+	char *host;
 
 	double start;	 /* wall clock, seconds since the epoch */
 	double duration; /* seconds */
@@ -194,6 +212,18 @@ void hvt_case_skip(struct hvt_case *c, const char *fmt, ...) HVT_PRINTF(2, 3);
  * timeout and skip stay what they are (no verdict on the known bug).
  */
 enum hvt_outcome hvt_case_outcome(const struct hvt_case *c);
+
+/*
+ * Dependencies. hvt_case_add_dep() records that c needs the case of full
+ * name dep (a name already there is not added again) and returns its
+ * entry. hvt_case_dep_dir() gives the case directory of a dependency
+ * that passed -- where its artifacts are -- while c runs under the
+ * runner: dep is the full name, or its end after a '.' ("install" for
+ * "(os=linux).install") when no full name matches; NULL for a name c
+ * does not depend on, or a dependency without a directory.
+ */
+struct hvt_case_dep *hvt_case_add_dep(struct hvt_case *c, const char *dep);
+const char *hvt_case_dep_dir(const struct hvt_case *c, const char *dep);
 
 /* Serialise the whole record (for the runner's case processes and --json). */
 struct json_object *hvt_case_to_json(const struct hvt_case *c);

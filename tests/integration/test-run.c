@@ -3,7 +3,8 @@
  * "hvtest run" with real processes: a crashing and a hanging case among
  * good ones, SIGKILL of the runner then --resume, shards that cover a plan
  * exactly once, TAP, JUnit and HTML output, deleting runs; the per-case
- * keys timeout and xfail, through the store, the reports and diff.
+ * keys timeout and xfail, through the store, the reports and diff; plan
+ * dependencies (skips, shards, refusals).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -567,6 +568,86 @@ static void test_bad_plan(void **state)
 	free(results);
 }
 
+/* A plan of plain keys, no variants: one case, run like any other. */
+static void test_plan_without_variants(void **state)
+{
+	char *results = hvt_asprintf("%s/flat", tmpdir);
+	char *plan = write_plan("flat.cfg", "type = fx-pass\n");
+	struct json_object *cases;
+	char *out = NULL;
+	int rc;
+
+	(void)state;
+	rc = run_hvtest(results, (const char *const[]){ plan, NULL }, &out);
+	if (rc != 0)
+		fail_msg("a plan without variants: exit %d:\n%s", rc, out);
+	free(out);
+	cases = stored_cases(results, "latest", false);
+	assert_int_equal(json_object_array_length(cases), 1);
+	assert_string_equal(hvt_json_get_str(json_object_array_get_idx(cases, 0), "outcome"),
+			    "pass");
+	json_object_put(cases);
+	free(plan);
+	free(results);
+}
+
+/*
+ * Plan dependencies through "hvtest run": a failed install skips the
+ * boots behind it, and only them; shards keep an install with its boots;
+ * a cycle and a filtered-out dependency are refused before a run exists.
+ */
+static void test_dependencies(void **state)
+{
+	static const char deps[] =
+		"variants:\n"
+		"    - install:\n"
+		"        type = fx-fail\n"
+		"    - boot: install\n"
+		"        type = fx-pass\n"
+		"    - other:\n"
+		"        type = fx-pass\n"
+		"variants:\n"
+		"    - m1:\n"
+		"    - m2:\n";
+	static const char cycle[] = "type = fx-pass\nvariants:\n    - a: b\n    - b: a\n";
+	char *results = hvt_asprintf("%s/deps", tmpdir);
+	char *plan = write_plan("deps.cfg", deps), *cplan = write_plan("cycle.cfg", cycle);
+	const char *list_argv[] = { itest_hvtest(), "run", "--module", module, "--list",
+				    "--shard", "2/3", plan, NULL };
+	char *out = NULL;
+	int rc;
+
+	rc = run_hvtest(results, (const char *const[]){ "-j", "2", plan, NULL }, &out);
+	if (rc != 1 || !strstr(out, "skip    m1.boot (0.0 s): dependency m1.install failed "
+				   "(outcome: fail)") ||
+	    !strstr(out, "dependency m2.install failed") || !strstr(out, "2 pass, 2 fail") ||
+	    !strstr(out, "2 skip"))
+		fail_msg("deps: exit %d:\n%s", rc, out);
+	free(out);
+	/* components in plan order: m1.install+boot, m1.other, m2.install+boot, m2.other */
+	rc = itest_run(list_argv, NULL, 30000, &out);
+	if (rc != 0 || strcmp(out, "m1.other\n"))
+		fail_msg("shard 2/3: exit %d:\n%s", rc, out);
+	free(out);
+	list_argv[6] = "1/3";
+	rc = itest_run(list_argv, NULL, 30000, &out);
+	if (rc != 0 || strcmp(out, "m1.install\nm1.boot\nm2.other\n"))
+		fail_msg("shard 1/3: exit %d:\n%s", rc, out);
+	free(out);
+	rc = run_hvtest(results, (const char *const[]){ cplan, NULL }, &out);
+	if (rc != 1 || !strstr(out, "dependency cycle: a -> b -> a") || strstr(out, "run 2"))
+		fail_msg("cycle: exit %d:\n%s", rc, out);
+	free(out);
+	rc = run_hvtest(results, (const char *const[]){ plan, "boot", NULL }, &out);
+	if (rc != 1 || !strstr(out, "case m1.boot depends on m1.install, which is no case") ||
+	    strstr(out, "run 2"))
+		fail_msg("filtered dependency: exit %d:\n%s", rc, out);
+	free(out);
+	free(plan);
+	free(cplan);
+	free(results);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +659,8 @@ int main(void)
 		cmocka_unit_test(test_results_list_show_diff),
 		cmocka_unit_test(test_bad_plan),
 		cmocka_unit_test(test_xfail_and_case_timeout),
+		cmocka_unit_test(test_dependencies),
+		cmocka_unit_test(test_plan_without_variants),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, group_setup, group_teardown);

@@ -152,6 +152,9 @@ static void test_copy(void **state)
 	hvt_case_metric(c, "downtime", 12.5, "ms");
 	c->metrics[0].t = 2.5;
 	hvt_case_artifact(c, "console", "console.log");
+	hvt_case_add_dep(c, "m.setup")->dir = hvt_strdup("/w/0.1");
+	hvt_case_add_dep(c, "m.done")->settled = true;
+	c->deps[1].outcome = HVT_FAIL;
 	d = hvt_case_copy(c);
 	j = hvt_case_to_json(c);
 	k = hvt_case_to_json(d);
@@ -166,6 +169,8 @@ static void test_copy(void **state)
 	assert_string_equal(d->xfail, "bug 4");
 	assert_string_equal(d->artifacts[0].path, "console.log");
 	assert_string_equal(d->workdir, "/tmp/w");
+	assert_string_equal(hvt_case_dep_dir(d, "m.setup"), "/w/0.1");
+	assert_true(d->deps[1].settled && d->deps[1].outcome == HVT_FAIL);
 	json_object_put(j);
 	json_object_put(k);
 	hvt_case_free(d);
@@ -341,6 +346,8 @@ static void test_json_roundtrip(void **state)
 	hvt_case_check_skip(c, "tunnel", "no libvirt");
 	hvt_case_metric(c, "downtime", 12.5, "ms");
 	hvt_case_artifact(c, "console", "console.log");
+	hvt_case_add_dep(c, "m.normal.setup")->dir = hvt_strdup("/tmp/setup");
+	hvt_case_add_dep(c, "m.prepare");
 	j = hvt_case_to_json(c);
 	d = hvt_case_from_json(j, &err);
 	assert_non_null(d);
@@ -351,6 +358,9 @@ static void test_json_roundtrip(void **state)
 	assert_string_equal(d->xfail, "libvirt bug 9");
 	assert_int_equal(d->nchecks, 3);
 	assert_string_equal(d->metrics[0].unit, "ms");
+	assert_int_equal(d->ndeps, 2);
+	assert_string_equal(hvt_case_dep_dir(d, "setup"), "/tmp/setup");
+	assert_null(hvt_case_dep_dir(d, "m.prepare"));
 	json_object_put(j);
 	json_object_put(j2);
 	hvt_case_free(c);
@@ -367,6 +377,8 @@ static void test_json_malformed(void **state)
 		"'status': 'timeout'}]}",
 		"{'name': 'x', 'shortname': 'x', 'type': 't', 'params': [['only-key']]}",
 		"{'name': 'x', 'shortname': 'x', 'type': 't', 'metrics': [{'value': 1}]}",
+		"{'name': 'x', 'shortname': 'x', 'type': 't', 'deps': [{'dir': '/d'}]}",
+		"{'name': 'x', 'shortname': 'x', 'type': 't', 'deps': ['x']}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

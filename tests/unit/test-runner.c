@@ -610,6 +610,324 @@ static void test_shards(void **state)
 	assert_non_null(strstr(err.msg, "'x'"));
 }
 
+/* An exec case running script (written to tmpdir/file). */
+static struct hvt_case *mk_exec(const char *name, long index, const char *file,
+				const char *script)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *path = hvt_asprintf("%s/%s", tmpdir, file);
+	struct hvt_case *c = mk(name, "exec", index);
+
+	assert_int_equal(hvt_file_write(path, script, strlen(script), &err), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+	hvt_case_set_param(c, "exec", path);
+	free(path);
+	return c;
+}
+
+/*
+ * The dependent starts after its dependency ended and finds its files:
+ * "install" writes its disk in two steps with a pause between, and each
+ * "boot" reads it through HVT_DEP_DIR_0; had one started early, it would
+ * see no disk or half of it. An independent case runs meanwhile.
+ */
+static void test_deps_order_and_handover(void **state)
+{
+	static const char install[] =
+		"#!/bin/sh\n"
+		"echo begin > \"$HVT_CASE_DIR/disk\"\n"
+		"sleep 0.5\n"
+		"echo end >> \"$HVT_CASE_DIR/disk\"\n"
+		"echo 'ok 1 - installed'\n";
+	static const char boot[] =
+		"#!/bin/sh\n"
+		"echo 1..3\n"
+		"[ \"$HVT_DEP_COUNT\" = 1 ] && echo 'ok 1 - one dep' || echo 'not ok 1 - one dep'\n"
+		"[ \"$HVT_DEP_NAME_0\" = install ] && echo 'ok 2 - name' || echo 'not ok 2 - name'\n"
+		"grep -q end \"$HVT_DEP_DIR_0/disk\" && echo 'ok 3 - disk' || "
+		"echo 'not ok 3 - disk'\n";
+	struct hvt_case *cases[4];
+	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60 };
+	struct collected col = { 0 };
+	struct hvt_case *c;
+
+	/* the dependents come first in the plan: order alone would start them early */
+	cases[0] = mk_exec("boot1", 0, "boot.sh", boot);
+	hvt_case_add_dep(cases[0], "install");
+	cases[1] = mk_exec("boot2", 1, "boot.sh", boot);
+	hvt_case_add_dep(cases[1], "install");
+	cases[2] = mk_exec("install", 2, "install.sh", install);
+	cases[3] = mk("other", "fx-pass", 3);
+	run(cases, 4, &o, &col);
+	assert_int_equal(col.n, 4);
+	assert_int_equal(hvt_case_outcome(find(&col, "install", 1)), HVT_PASS);
+	for (int i = 1; i <= 2; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "boot%d", i);
+		c = find(&col, name, 1);
+		if (hvt_case_outcome(c) != HVT_PASS)
+			fail_msg("%s: %s", name, c->nchecks ? c->checks[c->nchecks - 1].name :
+							      c->reason);
+	}
+	/* the independent case did not wait for the chain: it ended first */
+	assert_string_equal(col.c[0]->name, "other");
+	collected_free(&col);
+}
+
+/* name's first record is a skip, for reason. */
+static void assert_skipped(struct collected *col, const char *name, const char *reason)
+{
+	struct hvt_case *c = find(col, name, 1);
+
+	assert_int_equal(hvt_case_outcome(c), HVT_SKIP);
+	assert_string_equal(c->reason, reason);
+}
+
+/* A failed dependency skips its dependents, transitively; a good one does not. */
+static void test_deps_skip(void **state)
+{
+	struct hvt_case *cases[] = {
+		mk("a", "fx-fail", 0), mk("b", "fx-pass", 1), mk("c", "fx-pass", 2),
+		mk("d", "fx-pass", 3), mk("e", "fx-pass", 4),
+	};
+	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60, .rerun_failed = 1 };
+	struct collected col = { 0 };
+
+	hvt_case_add_dep(cases[1], "a");
+	hvt_case_add_dep(cases[2], "b");
+	hvt_case_add_dep(cases[3], "e");
+	run(cases, 5, &o, &col);
+	/* a twice (rerun), b and c recorded once, never run; d after e */
+	assert_int_equal(col.n, 6);
+	assert_int_equal(col.sum.cases, 5);
+	assert_skipped(&col, "b", "dependency a failed (outcome: fail)");
+	assert_int_equal(find(&col, "b", 1)->nchecks, 0);
+	assert_skipped(&col, "c", "dependency b failed (outcome: skip)");
+	assert_int_equal(hvt_case_outcome(find(&col, "d", 1)), HVT_PASS);
+	assert_int_equal(col.sum.outcome[HVT_SKIP], 2);
+	assert_int_equal(col.sum.outcome[HVT_FAIL], 1);
+	assert_int_equal(col.sum.outcome[HVT_PASS], 2);
+	collected_free(&col);
+}
+
+/* Dependencies that ended before the run (--resume) count with their outcome. */
+static void test_deps_settled(void **state)
+{
+	struct hvt_case *cases[] = { mk("good", "fx-pass", 0), mk("bad", "fx-pass", 1),
+				     mk("after", "fx-pass", 2) };
+	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60 };
+	struct collected col = { 0 };
+	struct hvt_case_dep *d;
+
+	d = hvt_case_add_dep(cases[0], "earlier.pass");
+	d->settled = true;
+	d->outcome = HVT_PASS;
+	d->dir = hvt_strdup("/some/dir");
+	assert_string_equal(hvt_case_dep_dir(cases[0], "earlier.pass"), "/some/dir");
+	assert_string_equal(hvt_case_dep_dir(cases[0], "pass"), "/some/dir");
+	assert_null(hvt_case_dep_dir(cases[0], "ss"));
+	assert_null(hvt_case_dep_dir(cases[0], "other"));
+	d = hvt_case_add_dep(cases[1], "earlier.error");
+	d->settled = true;
+	d->outcome = HVT_ERROR;
+	/* settled, but a case of this run: waited for */
+	d = hvt_case_add_dep(cases[2], "bad");
+	d->settled = true;
+	d->outcome = HVT_PASS;
+	run(cases, 3, &o, &col);
+	assert_int_equal(hvt_case_outcome(find(&col, "good", 1)), HVT_PASS);
+	assert_skipped(&col, "bad", "dependency earlier.error failed (outcome: error)");
+	assert_skipped(&col, "after", "dependency bad failed (outcome: skip)");
+	collected_free(&col);
+}
+
+/* A cycle or a dependency on no case is refused before anything runs. */
+static void test_deps_refused(void **state)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_case *cases[] = { mk("a", "fx-pass", 0), mk("b", "fx-pass", 1),
+				     mk("c", "fx-pass", 2) };
+	struct hvt_runner_opts o = { .jobs = 1, .workroot = tmpdir, .on_done = on_done };
+	struct collected col = { 0 };
+
+	o.opaque = &col;
+	hvt_case_add_dep(cases[0], "nosuch.case");
+	assert_int_equal(hvt_runner_check(cases, 3, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "case a depends on nosuch.case"));
+	assert_int_equal(hvt_runner_run(cases, 3, &o, &col.sum, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "nosuch.case"));
+
+	free(cases[0]->deps[0].name);
+	cases[0]->deps[0].name = hvt_strdup("b");
+	hvt_case_add_dep(cases[1], "c");
+	hvt_case_add_dep(cases[2], "b");
+	assert_int_equal(hvt_runner_check(cases, 3, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "dependency cycle: "));
+	assert_true(strstr(err.msg, "b -> c -> b") || strstr(err.msg, "c -> b -> c"));
+	assert_int_equal(hvt_runner_run(cases, 3, &o, &col.sum, &err), -EINVAL);
+	assert_int_equal(col.n, 0);
+
+	/* a case on itself */
+	hvt_err_clear(&err);
+	for (int i = 0; i < 3; i++)
+		hvt_case_free(cases[i]);
+	cases[0] = mk("self", "fx-pass", 0);
+	hvt_case_add_dep(cases[0], "self");
+	assert_int_equal(hvt_runner_check(cases, 1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "self -> self"));
+	hvt_case_free(cases[0]);
+}
+
+/* Two cases that each wait for the other's file: they pass only side by side. */
+static void test_deps_parallel(void **state)
+{
+	static const char meet[] =
+		"#!/bin/sh\n"
+		"touch \"$HVT_PARAM_ROOT/$HVT_PARAM_ME\"\n"
+		"i=0; while [ ! -e \"$HVT_PARAM_ROOT/$HVT_PARAM_PEER\" ] && [ $i -lt 200 ]; do "
+		"sleep 0.05; i=$((i+1)); done\n"
+		"[ -e \"$HVT_PARAM_ROOT/$HVT_PARAM_PEER\" ] && echo 'ok 1 - met' || "
+		"echo 'not ok 1 - met'\n";
+	struct hvt_case *cases[3];
+	struct hvt_runner_opts o = { .jobs = 2, .timeout = 60 };
+	struct collected col = { 0 };
+	char *root = hvt_asprintf("%s/meet", tmpdir);
+	struct hvt_err err = HVT_ERR_INIT;
+
+	assert_int_equal(hvt_mkdir_p(root, 0755, &err), 0);
+	cases[0] = mk("first", "fx-pass", 0);
+	cases[1] = mk_exec("x", 1, "meet.sh", meet);
+	cases[2] = mk_exec("y", 2, "meet.sh", meet);
+	hvt_case_add_dep(cases[1], "first");
+	hvt_case_add_dep(cases[2], "first");
+	for (int i = 1; i <= 2; i++) {
+		hvt_case_set_param(cases[i], "root", root);
+		hvt_case_set_param(cases[i], "me", i == 1 ? "x" : "y");
+		hvt_case_set_param(cases[i], "peer", i == 1 ? "y" : "x");
+	}
+	run(cases, 3, &o, &col);
+	assert_int_equal(hvt_case_outcome(find(&col, "x", 1)), HVT_PASS);
+	assert_int_equal(hvt_case_outcome(find(&col, "y", 1)), HVT_PASS);
+	collected_free(&col);
+	free(root);
+}
+
+/* A dependency component lands in one shard; components are numbered in plan order. */
+static void test_deps_shards(void **state)
+{
+	struct hvt_case *cases[] = { mk("a", "noop", 0), mk("b", "noop", 1), mk("c", "noop", 2),
+				     mk("d", "noop", 3), mk("e", "noop", 4), mk("f", "noop", 5) };
+	long pos[6];
+
+	hvt_case_add_dep(cases[1], "c");
+	hvt_case_add_dep(cases[4], "a");
+	hvt_case_add_dep(cases[5], "e");
+	hvt_runner_shard_positions(cases, 6, pos);
+	assert_int_equal(pos[0], 0);
+	assert_int_equal(pos[1], 1);
+	assert_int_equal(pos[2], 1);
+	assert_int_equal(pos[3], 2);
+	assert_int_equal(pos[4], 0);
+	assert_int_equal(pos[5], 0);
+	for (int n = 2; n <= 4; n++) {
+		for (int k = 1; k <= n; k++) {
+			bool a = hvt_runner_in_shard(pos[0], k, n);
+
+			assert_int_equal(hvt_runner_in_shard(pos[4], k, n), a);
+			assert_int_equal(hvt_runner_in_shard(pos[5], k, n), a);
+			assert_int_equal(hvt_runner_in_shard(pos[1], k, n),
+					 hvt_runner_in_shard(pos[2], k, n));
+		}
+	}
+	for (int i = 0; i < 6; i++)
+		hvt_case_free(cases[i]);
+}
+
+static const char deps_plan[] =
+	"variants:\n"
+	"    - install:\n"
+	"        type = exec\n"
+	"    - boot: install\n"
+	"        type = exec\n"
+	"variants:\n"
+	"    - m1:\n"
+	"    - m2:\n";
+
+static void test_deps_session(void **state)
+{
+	static const char script[] =
+		"#!/bin/sh\n"
+		"case \"$HVT_CASE_NAME\" in\n"
+		"*install) echo disk > \"$HVT_CASE_DIR/disk\"; echo 'ok 1 - installed';;\n"
+		"*) grep -q disk \"$HVT_DEP_DIR_0/disk\" && echo 'ok 1 - booted' || "
+		"echo 'not ok 1 - booted';;\n"
+		"esac\n";
+	struct hvt_err err = HVT_ERR_INIT;
+	char *plan = hvt_asprintf("%s/deps.cfg", tmpdir);
+	char *results = hvt_asprintf("%s/deps-results", tmpdir);
+	char *sh = hvt_asprintf("%s/deps.sh", tmpdir);
+	char *text = hvt_asprintf("%sexec = %s\n", deps_plan, sh);
+	const char *filters[] = { "only install" };
+	struct seen seen = { .problems = HVT_STRV_INIT };
+	struct hvt_session_opts o = { .on_problem = se_problem, .opaque = &seen,
+				      .no_page = true, .runner = { .jobs = 2 } };
+	struct hvt_session_result r;
+	struct hvt_case **cases;
+	size_t n;
+
+	assert_int_equal(hvt_file_write(plan, text, strlen(text), &err), 0);
+	assert_int_equal(hvt_file_write(sh, script, strlen(script), &err), 0);
+	assert_int_equal(chmod(sh, 0755), 0);
+	o.plan = plan;
+	o.results = results;
+
+	/* the plan's dep key arrives in the cases; shards keep m1 and m2 whole */
+	o.shard_k = 2;
+	o.shard_n = 2;
+	assert_int_equal(hvt_session_cases(&o, &cases, &n, NULL, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(cases[0]->name, "m2.install");
+	assert_string_equal(cases[1]->name, "m2.boot");
+	assert_int_equal(cases[1]->ndeps, 1);
+	assert_string_equal(cases[1]->deps[0].name, "m2.install");
+	hvt_store_cases_free(cases, n);
+	o.shard_k = o.shard_n = 0;
+
+	/* a dependent whose dependency is filtered out is refused */
+	filters[0] = "only boot";
+	o.filters = filters;
+	o.nfilters = 1;
+	assert_int_equal(hvt_session_run(&o, &r, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "case m1.boot depends on m1.install"));
+	assert_int_equal(r.run_id, 0);
+	hvt_session_result_release(&r);
+
+	/* a run stopped after install, resumed: boot finds the disk it left */
+	free(text);
+	text = hvt_asprintf("%.*sexec = %s\n", (int)(strstr(deps_plan, "variants:\n    - m1") -
+						  deps_plan), deps_plan, sh);
+	assert_int_equal(hvt_file_write(plan, text, strlen(text), &err), 0);
+	filters[0] = "only install";
+	assert_int_equal(hvt_session_run(&o, &r, &err), 0);
+	assert_int_equal(r.ncases, 1);
+	assert_int_equal(r.sum.outcome[HVT_PASS], 1);
+	hvt_session_result_release(&r);
+	o.nfilters = 0;
+	o.resume = "latest";
+	assert_int_equal(hvt_session_run(&o, &r, &err), 0);
+	assert_int_equal(r.ncases, 1);
+	assert_int_equal(r.sum.outcome[HVT_PASS], 1);
+	assert_int_equal(r.exit_status, 0);
+	hvt_session_result_release(&r);
+	assert_int_equal(seen.problems.n, 0);
+	hvt_strv_release(&seen.problems);
+	free(plan);
+	free(results);
+	free(sh);
+	free(text);
+}
+
 static struct hvt_case *tap(const char *text, int code)
 {
 	struct hvt_case *c = hvt_case_new("t", NULL, "exec");
@@ -804,6 +1122,13 @@ int main(void)
 		cmocka_unit_test(test_refuses_threads),
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_shards),
+		cmocka_unit_test(test_deps_order_and_handover),
+		cmocka_unit_test(test_deps_skip),
+		cmocka_unit_test(test_deps_settled),
+		cmocka_unit_test(test_deps_refused),
+		cmocka_unit_test(test_deps_parallel),
+		cmocka_unit_test(test_deps_shards),
+		cmocka_unit_test(test_deps_session),
 		cmocka_unit_test(test_tap_parsing),
 		cmocka_unit_test(test_exec_type),
 		cmocka_unit_test(test_exec_artifacts),
