@@ -60,6 +60,20 @@ static int parse_int(const char *what, const char *s, int *out)
 	return 0;
 }
 
+/*
+ * The needle tag an action looks for (NULL: none), so that a tag no
+ * needle has is an error before the display is opened.
+ */
+static const char *action_tag(const struct screen_opts *o, int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[0], "assert") || !strcmp(argv[0], "check") ||
+			  !strcmp(argv[0], "locate")))
+		return argv[1];
+	if (argc >= 1 && !strcmp(argv[0], "mouse-goto"))
+		return o->cursor;
+	return NULL;
+}
+
 static int do_action(struct hvt_screen *s, const struct screen_opts *o, int argc, char **argv)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -196,6 +210,15 @@ int cmd_screen(int argc, char **argv)
 	for (size_t i = 0; i < o.needles.n && !rc; i++)
 		if (hvt_needles_load_dir(&set, o.needles.v[i], &err))
 			rc = cli_fail(&err, "needles");
+	if (!rc && action_tag(&o, argc - optind, argv + optind)) {
+		const struct hvt_needle **v = NULL;
+		size_t n;
+
+		if (hvt_needles_with_tag(&set, action_tag(&o, argc - optind, argv + optind), &v,
+					 &n, &err))
+			rc = cli_fail(&err, "needles");
+		free(v);
+	}
 	if (!rc) {
 		sock = o.vnc ? hvt_strdup(o.vnc) : hvt_asprintf("%s/vnc.sock", o.workdir);
 		so.vnc = sock;

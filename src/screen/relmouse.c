@@ -5,7 +5,8 @@
  * the pointer between half and all of the way for any acceleration up to
  * 2x, and still converges (overshooting less each time) up to 4x. The
  * gain each move showed scales the next one, so that a guest that
- * accelerates by 3x (or slows down) still halves the distance each move.
+ * accelerates by 3x (or slows down) still halves the distance each move,
+ * also near the target, where X slows motion down.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +16,12 @@
 /* The gain the walk assumes stays within these (a lost or jumpy look). */
 #define GAIN_MIN 0.25
 #define GAIN_MAX 8.0
-/* distances walked without the gain estimate */
-#define SHORT_MOVE 8
+/*
+ * Moves of at least this many counts measure the gain. Small ones too: a
+ * guest that slows slow motion down (X does: 5 counts move 2 pixels)
+ * would otherwise be walked with the gain of the long moves, in crumbs.
+ */
+#define MEASURE_MIN 2
 
 /*
  * Counts that move the pointer half the remaining distance d under the
@@ -30,9 +35,6 @@ static int half_step(int d, double gain)
 		return 0;
 	if (abs(d) <= 2)
 		return d > 0 ? 1 : -1;
-	/* accelerations start above a few counts: short moves go 1:1 */
-	if (abs(d) <= SHORT_MOVE)
-		return d / 2;
 	step = (int)(d / (2 * gain));
 	return step ? step : d > 0 ? 1 : -1;
 }
@@ -58,7 +60,7 @@ int hvt_relmouse_goto(const struct hvt_relmouse_ops *ops, const int *start, int 
 		res->x = x;
 		res->y = y;
 		/* the gain the last move showed, on its longer axis, if long enough to tell */
-		if (res->moves && (abs(sx) >= 4 || abs(sy) >= 4)) {
+		if (res->moves && (abs(sx) >= MEASURE_MIN || abs(sy) >= MEASURE_MIN)) {
 			double g = abs(sx) >= abs(sy) ? (double)(x - px) / sx : (double)(y - py) / sy;
 
 			gain = g < GAIN_MIN ? GAIN_MIN : g > GAIN_MAX ? GAIN_MAX : g;

@@ -21,6 +21,7 @@
 #define KEY_HOLD_MS 20
 /* new VNC connections after broken ones, in a screen's life */
 #define MAX_RECONNECTS 20
+#define RECONNECT_PAUSE_MS 200
 #define COLOR_OK 0x00c000
 #define COLOR_FAIL 0xe00000
 
@@ -84,6 +85,31 @@ static int set_current(struct hvt_screen *s, struct hvt_image *img, struct hvt_e
  * Bring the current picture up to date, waiting up to timeout_ms for a
  * change. 1 changed, 0 not, negative on error.
  */
+/*
+ * After the VNC connection broke (ret): libvncclient drops it on some mode
+ * switches (an update of the new size before the resize), and a new
+ * connection starts at the new size; a switch through several modes may
+ * break the new one too, so a few tries, a moment apart. A machine that
+ * has ended is said so at once.
+ */
+static int reconnect(struct hvt_screen *s, int ret, struct hvt_err *err)
+{
+	struct hvt_err gone = HVT_ERR_INIT;
+
+	while (s->reconnects < MAX_RECONNECTS) {
+		if (s->vm && hvt_vm_check_alive(s->vm, &gone))
+			return hvt_err_set(err, -ECHILD, "the display is gone: %s", gone.msg);
+		s->reconnects++;
+		hvt_vnc_free(s->vnc);
+		s->vnc = NULL;
+		ret = hvt_vnc_connect(s->vnc_path, s->connect_timeout_ms, &s->vnc, err);
+		if (!ret)
+			return set_current(s, hvt_vnc_snapshot(s->vnc), err);
+		sleep_ms(RECONNECT_PAUSE_MS);
+	}
+	return ret;
+}
+
 static int refresh(struct hvt_screen *s, int timeout_ms, struct hvt_err *err)
 {
 	struct hvt_image *img;
@@ -91,22 +117,8 @@ static int refresh(struct hvt_screen *s, int timeout_ms, struct hvt_err *err)
 
 	if (s->vnc) {
 		ret = hvt_vnc_wait_update(s->vnc, timeout_ms, err);
-		if (ret < 0 && s->reconnects < MAX_RECONNECTS) {
-			/*
-			 * libvncclient drops the connection on some mode switches
-			 * (an update of the new size before the resize): a new
-			 * connection starts at the new size.
-			 */
-			s->reconnects++;
-			hvt_vnc_free(s->vnc);
-			s->vnc = NULL;
-			ret = hvt_vnc_connect(s->vnc_path, s->connect_timeout_ms, &s->vnc, err);
-			if (ret)
-				return ret;
-			return set_current(s, hvt_vnc_snapshot(s->vnc), err);
-		}
 		if (ret < 0)
-			return ret;
+			return reconnect(s, ret, err);
 		if (!ret && s->cur)
 			return 0;
 		return set_current(s, hvt_vnc_snapshot(s->vnc), err);
@@ -155,6 +167,9 @@ int hvt_screen_open(const struct hvt_screen_opts *opts, struct hvt_screen **out,
 		s->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms
 								 : CONNECT_TIMEOUT_MS;
 		ret = hvt_vnc_connect(opts->vnc, s->connect_timeout_ms, &s->vnc, err);
+		/* a server that is there but in a mode switch: the same tries as later */
+		if (ret && ret != -ENOENT && (ret = reconnect(s, ret, err)) > 0)
+			ret = 0;
 		if (ret)
 			goto err_free;
 	}
@@ -221,7 +236,10 @@ int hvt_screen_save(struct hvt_screen *s, const char *name, struct hvt_err *err)
 {
 	int ret = refresh(s, 0, err);
 
-	return ret < 0 ? ret : write_shot(s, s->cur, name, err);
+	/* a display that is gone (the machine ended): the last picture it showed */
+	if (ret < 0 && !s->cur)
+		return ret;
+	return write_shot(s, s->cur, name, err);
 }
 
 int hvt_screen_check(struct hvt_screen *s, const char *tag, int timeout_ms, struct hvt_match *m,

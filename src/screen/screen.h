@@ -47,7 +47,10 @@ const char *hvt_screen_source(const struct hvt_screen *s);
 
 /* The current picture (caller frees). */
 int hvt_screen_grab(struct hvt_screen *s, struct hvt_image **out, struct hvt_err *err);
-/* Save the current picture as shots/NNN-name.png (reported through on_file). */
+/*
+ * Save the current picture as shots/NNN-name.png (reported through
+ * on_file); when the display is gone, the last picture it showed.
+ */
 int hvt_screen_save(struct hvt_screen *s, const char *name, struct hvt_err *err);
 
 /*

@@ -4,6 +4,8 @@
  * frame's duration, encoded by ffmpeg in one run at the end.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,12 @@
 #include "file.h"
 #include "proc.h"
 #include "video.h"
+#include "vnc.h"
 
 #define ENCODE_TIMEOUT_MS (10 * 60 * 1000)
+/* how often the recorder checks whether to stop, and retries a connection */
+#define REC_TICK_MS 200
+#define REC_CONNECT_TIMEOUT_MS 5000
 
 struct hvt_video {
 	char *dir;
@@ -112,4 +118,89 @@ void hvt_video_free(struct hvt_video *v)
 	free(v->times);
 	free(v->dir);
 	free(v);
+}
+
+struct hvt_video_rec {
+	struct hvt_video *v;
+	char *path;
+	pthread_t thread;
+	atomic_bool stop;
+};
+
+static void rec_sleep(void)
+{
+	struct timespec ts = { 0, REC_TICK_MS * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void rec_frame(struct hvt_video_rec *r, struct hvt_vnc *vnc)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_image *img = hvt_vnc_snapshot(vnc);
+
+	/* a frame that cannot be written (disk full) is a gap in the video, no more */
+	hvt_video_frame(r->v, img, hvt_vnc_changed_at(vnc), &err);
+	hvt_image_free(img);
+}
+
+static void *rec_main(void *p)
+{
+	struct hvt_video_rec *r = p;
+	struct hvt_vnc *vnc = NULL;
+
+	while (!atomic_load(&r->stop)) {
+		struct hvt_err err = HVT_ERR_INIT;
+		int ret;
+
+		if (!vnc) {
+			if (hvt_vnc_connect(r->path, REC_CONNECT_TIMEOUT_MS, &vnc, &err)) {
+				vnc = NULL;
+				rec_sleep();
+			} else {
+				rec_frame(r, vnc);
+			}
+			continue;
+		}
+		ret = hvt_vnc_wait_update(vnc, REC_TICK_MS, &err);
+		if (ret > 0)
+			rec_frame(r, vnc);
+		if (ret < 0) {
+			hvt_vnc_free(vnc);
+			vnc = NULL;
+		}
+	}
+	if (vnc && hvt_vnc_wait_update(vnc, 0, NULL) > 0)
+		rec_frame(r, vnc);
+	hvt_vnc_free(vnc);
+	return NULL;
+}
+
+struct hvt_video_rec *hvt_video_rec_start(struct hvt_video *v, const char *vnc_path,
+					  struct hvt_err *err)
+{
+	struct hvt_video_rec *r = hvt_zalloc(sizeof(*r));
+	int ret;
+
+	r->v = v;
+	r->path = hvt_strdup(vnc_path);
+	atomic_init(&r->stop, false);
+	ret = pthread_create(&r->thread, NULL, rec_main, r);
+	if (ret) {
+		hvt_err_set(err, -ret, "video recorder for %s: %s", vnc_path, strerror(ret));
+		free(r->path);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void hvt_video_rec_stop(struct hvt_video_rec *r)
+{
+	if (!r)
+		return;
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	free(r->path);
+	free(r);
 }

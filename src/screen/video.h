@@ -28,4 +28,19 @@ int hvt_video_encode(struct hvt_video *v, const char *path, double end_t, struct
 /* Remove the frames and their directory, free v. */
 void hvt_video_free(struct hvt_video *v);
 
+/*
+ * A recorder: every change of the display on the VNC socket vnc_path
+ * goes into v, from its own VNC connection and thread, whether or not
+ * anyone looks at the screen meanwhile, from now until
+ * hvt_video_rec_stop(). The socket may appear later (a machine still
+ * starting) and the connection may break (mode switches): it connects
+ * again. v belongs to the recorder until it stops.
+ */
+struct hvt_video_rec;
+
+struct hvt_video_rec *hvt_video_rec_start(struct hvt_video *v, const char *vnc_path,
+					  struct hvt_err *err);
+/* Stop recording (a last look at the display first) and free r; NULL is fine. */
+void hvt_video_rec_stop(struct hvt_video_rec *r);
+
 #endif

@@ -4,6 +4,12 @@
  * kernel and initrd booted directly): a real screen with a pointer the
  * guest's X server draws and accelerates. The relative PS/2 pointer is
  * pushed into each corner and brought to a target across the screen.
+ *
+ * The screen is 1024x768: the VGA's EDID prefers that mode, which the
+ * kernel's bochs driver takes when it replaces the early VESA frame
+ * buffer (vga=788, which the graphical installer needs at its start).
+ * A kernel that panics reboots at once (panic=1) and QEMU then exits
+ * (-no-reboot): the assert fails on the closed display, not at its timeout.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +22,10 @@
 #define DI_DIR "/usr/lib/debian-installer/images/12/amd64/gtk/debian-installer/amd64"
 /* log2(1024) + 3: the halving walk's budget across a 1024-pixel screen */
 #define MOVES_BUDGET 13
+#define SCREEN_W 1024
+#define SCREEN_H 768
+
+static const char *const no_reboot[] = { "-no-reboot", NULL };
 
 int sc_installer_config(struct st *t, struct hvt_vm_config *cfg, struct hvt_err *err)
 {
@@ -29,24 +39,37 @@ int sc_installer_config(struct st *t, struct hvt_vm_config *cfg, struct hvt_err 
 	}
 	cfg->kernel = kernel;
 	cfg->initrd = initrd;
-	cfg->append = hvt_case_param(t->c, "di_append", "video=1024x768 no_timer_check");
+	cfg->append = hvt_case_param(t->c, "di_append", "vga=788 no_timer_check panic=1");
+	cfg->xres = SCREEN_W;
+	cfg->yres = SCREEN_H;
+	cfg->extra = no_reboot;
 	cfg->mem_mib = 1024;
 	cfg->no_agent = true;
 	return 0;
 }
 
 /*
- * Targets on the language list's white rows, away from the highlighted
- * one, where the pointer's needle (cut on white) finds it; each reached
- * from one corner.
+ * A target across the screen from each corner (top left, top right,
+ * bottom left, bottom right), on the language list's empty right part.
+ * The pointer's needle masks all but the arrow's solid inside, so it is
+ * found on any background the walk crosses.
  */
 static const int targets[4][2] = {
-	{ 700, 380 }, { 1100, 700 }, { 800, 600 }, { 350, 690 },
+	{ 900, 660 }, { 120, 660 }, { 900, 200 }, { 420, 200 },
 };
 
 void sc_installer_mouse(struct st *t)
 {
+	struct hvt_image *img = NULL;
+	struct hvt_err gerr = HVT_ERR_INIT;
+	int gret;
+
 	st_assert(t, "di-language");
+	gret = hvt_screen_grab(t->screen, &img, &gerr);
+	st_require(t, "grab", gret, &gerr);
+	hvt_case_check(t->c, "screen size", img->width == SCREEN_W && img->height == SCREEN_H,
+		       "%dx%d", img->width, img->height);
+	hvt_image_free(img);
 	for (int c = 0; c < 4; c++) {
 		struct hvt_err err = HVT_ERR_INIT;
 		struct hvt_relmouse_result r = { 0 };

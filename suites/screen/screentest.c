@@ -19,13 +19,15 @@
 struct scenario {
 	const char *name;
 	void (*fn)(struct st *t);
-	bool installer; /* the Debian installer's machine instead of the default guest */
+	/* the machine, when not the default guest as it is */
+	int (*config)(struct st *t, struct hvt_vm_config *cfg, struct hvt_err *err);
 };
 
 static const struct scenario scenarios[] = {
-	{ "text_console", sc_text_console, false },
-	{ "text_screendump", sc_text_screendump, false },
-	{ "installer_mouse", sc_installer_mouse, true },
+	{ "text_console", sc_text_console, NULL },
+	{ "text_screendump", sc_text_screendump, NULL },
+	{ "text_typed", sc_text_typed, sc_text_typed_config },
+	{ "installer_mouse", sc_installer_mouse, sc_installer_config },
 };
 
 void st_require(struct st *t, const char *what, int ret, const struct hvt_err *err)
@@ -75,18 +77,30 @@ static void on_file(void *ctx, const char *name, const char *path)
 	free(rel);
 }
 
-static int screen_init(struct hvt_case *c, void **state, struct hvt_err *err)
+/* Stop the recorder, kill the machine, free t: what remains once a case ended. */
+static void release(struct st *t)
 {
-	struct st *t = hvt_zalloc(sizeof(*t));
+	hvt_video_rec_stop(t->rec);
+	hvt_video_free(t->video);
+	hvt_screen_free(t->screen);
+	hvt_vm_free(t->vm);
+	hvt_strv_release(&t->consoles);
+	hvt_needles_release(&t->needles);
+	free(t->append);
+	free(t->kernel);
+	free(t);
+}
+
+static int init_case(struct hvt_case *c, struct st *t, struct hvt_err *err)
+{
 	struct hvt_vm_config cfg;
 	struct hvt_screen_opts so = { 0 };
 	const struct scenario *sc = NULL;
 	const char *needles, *video;
-	char *shots = NULL, *frames = NULL, *vnc = NULL;
+	char *shots = NULL, *vnc = NULL;
 	long long boot_s;
 	int ret;
 
-	*state = t;
 	t->c = c;
 	t->scenario = hvt_case_param(c, "scenario", "");
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(scenarios); i++)
@@ -111,37 +125,58 @@ static int screen_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	hvt_vm_config_init(&cfg);
 	cfg.name = "vm";
 	cfg.vga = hvt_case_param(c, "display", "std");
-	if (sc->installer)
-		ret = sc_installer_config(t, &cfg, err);
-	else
-		sc_text_config(t, &cfg);
+	if (sc->config)
+		ret = sc->config(t, &cfg, err);
 	if (ret)
 		return ret;
 	t->vm = step_vm_new(c, &cfg, &t->consoles, err);
 	if (!t->vm)
 		return err->code ? err->code : -EIO;
 	ret = hvt_vm_start(t->vm, err);
+	vnc = hvt_vm_path(t->vm, "vnc.sock");
+	/* the video covers the whole case: from QEMU's start, the boot included */
+	if (!ret && strcmp(video, "no")) {
+		char *frames = hvt_asprintf("%s/video-frames", c->workdir);
+
+		t->video = hvt_video_new(frames, err);
+		free(frames);
+		if (!t->video)
+			ret = err->code ? err->code : -EIO;
+		else if (!(t->rec = hvt_video_rec_start(t->video, vnc, err)))
+			ret = err->code ? err->code : -EIO;
+	}
 	if (!ret && !cfg.no_agent)
 		ret = hvt_vm_wait_agent(t->vm, (int)boot_s * 1000, err);
-	if (ret)
+	if (ret) {
+		free(vnc);
 		return ret;
+	}
 
 	shots = hvt_asprintf("%s/screens", c->workdir);
-	if (strcmp(video, "no"))
-		frames = hvt_asprintf("%s/video-frames", c->workdir);
-	vnc = hvt_vm_path(t->vm, "vnc.sock");
 	so.vnc = strcmp(hvt_case_param(c, "source", "vnc"), "screendump") ? vnc : NULL;
 	so.vm = t->vm;
 	so.needles = &t->needles;
 	so.shots = shots;
-	so.video_frames = frames;
 	so.on_file = on_file;
 	so.ctx = t;
 	ret = hvt_screen_open(&so, &t->screen, err);
 	free(vnc);
-	free(frames);
 	free(shots);
 	return ret;
+}
+
+static int screen_init(struct hvt_case *c, void **state, struct hvt_err *err)
+{
+	struct st *t = hvt_zalloc(sizeof(*t));
+	int ret = init_case(c, t, err);
+
+	/* the type gets no cleanup call after a failed init: nothing may outlive it */
+	if (ret) {
+		release(t);
+		return ret;
+	}
+	*state = t;
+	return 0;
 }
 
 static void screen_run(struct hvt_case *c, void *state)
@@ -180,34 +215,34 @@ static void screen_cleanup(struct hvt_case *c, void *state)
 	bool bad = hvt_outcome_bad(hvt_case_outcome(c));
 	const char *video = hvt_case_param(c, "video", "fail");
 
-	if (t->screen) {
-		if (bad)
-			hvt_screen_save(t->screen, "last-screen", &err);
-		if (hvt_screen_video_frames(t->screen) > 1 &&
+	if (t->screen && bad)
+		hvt_screen_save(t->screen, "last-screen", &err);
+	hvt_video_rec_stop(t->rec);
+	t->rec = NULL;
+	if (t->video) {
+		if (hvt_video_frames(t->video) > 1 &&
 		    (!strcmp(video, "keep") || (bad && !strcmp(video, "fail")))) {
 			char *path = hvt_asprintf("%s/video.mp4", c->workdir);
 
-			if (!hvt_screen_video_encode(t->screen, path, &err))
+			if (!hvt_video_encode(t->video, path, hvt_now(), &err))
 				hvt_case_artifact(c, "video.mp4", "video.mp4");
 			else
 				hvt_case_check_skip(c, "video", "%s", err.msg);
 			free(path);
 		}
-		hvt_case_metric(c, "video frames", hvt_screen_video_frames(t->screen), "");
+		hvt_case_metric(c, "video frames", hvt_video_frames(t->video), "");
 	}
 	if (t->vm && bad && !hvt_vm_check_alive(t->vm, NULL))
 		register_dump(t);
 	hvt_screen_free(t->screen);
+	t->screen = NULL;
 	if (t->vm) {
 		int ret = hvt_vm_quit(t->vm, 30000, &err);
 
 		hvt_case_check(c, "qemu-exit", ret == 0, "%s", ret ? err.msg : "exit code 0");
-		hvt_vm_free(t->vm);
 	}
 	step_check_consoles(c, &t->consoles, NULL);
-	hvt_strv_release(&t->consoles);
-	hvt_needles_release(&t->needles);
-	free(t);
+	release(t);
 }
 
 static const struct hvt_test_type screen_type = {

@@ -9,6 +9,7 @@
 
 #include "hvtest.h"
 #include "screen.h"
+#include "video.h"
 
 struct st {
 	struct hvt_case *c;
@@ -16,8 +17,13 @@ struct st {
 	struct hvt_screen *screen;
 	struct hvt_needles needles;
 	struct hvt_strv consoles;
+	struct hvt_video *video;	/* the case's video (plan key video), */
+	struct hvt_video_rec *rec;	/* recorded from the machine's start */
 	const char *scenario;
 	long long timeout_ms;	/* plan key screen_timeout (s) */
+	struct hvt_guest guest;	/* the default guest, when a scenario boots it itself */
+	char *append;		/* its kernel command line then */
+	char *kernel;		/* and its kernel */
 };
 
 /*
@@ -33,9 +39,10 @@ void st_require(struct st *t, const char *what, int ret, const struct hvt_err *e
 /* scenarios (sc-*.c) */
 void sc_text_console(struct st *t);
 void sc_text_screendump(struct st *t);
+void sc_text_typed(struct st *t);
 void sc_installer_mouse(struct st *t);
 /* the machine each scenario needs */
-void sc_text_config(struct st *t, struct hvt_vm_config *cfg);
+int sc_text_typed_config(struct st *t, struct hvt_vm_config *cfg, struct hvt_err *err);
 int sc_installer_config(struct st *t, struct hvt_vm_config *cfg, struct hvt_err *err);
 
 #endif

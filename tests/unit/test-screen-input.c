@@ -73,6 +73,23 @@ static double linear2(double d) { return 2 * d; }
 static double threshold(double d) { return fabs(d) > 4 ? 2 * d : d; }
 static double slow(double d) { return 0.5 * d; }
 
+/*
+ * The Debian installer's X server as measured: slow motion slowed down,
+ * fast motion sped up (counts -> pixels 5 -> 2, 20 -> 9, 50 -> 32,
+ * 100 -> 97, 200 -> 261), linear in between and beyond.
+ */
+static double decelerating(double d)
+{
+	static const double c[] = { 0, 5, 20, 50, 100, 200 }, p[] = { 0, 2, 9, 32, 97, 261 };
+	double a = fabs(d), r;
+	size_t i = 1;
+
+	while (i < 5 && a > c[i])
+		i++;
+	r = p[i - 1] + (a - c[i - 1]) * (p[i] - p[i - 1]) / (c[i] - c[i - 1]);
+	return d < 0 ? -r : r;
+}
+
 static int sim_locate(void *ctx, int *x, int *y, struct hvt_err *err)
 {
 	struct sim *s = ctx;
@@ -124,6 +141,8 @@ static void test_relmouse(void **state)
 	walk(threshold, 0, 13);
 	/* one count moves two pixels: a pixel off is as close as it gets */
 	walk(linear2, 1, 13);
+	/* fractions of a pixel per count near the target: within 2, as the installer case */
+	walk(decelerating, 2, 13);
 }
 
 /* a gain below 1 still gets there, only in more moves; too few moves is an error */

@@ -246,6 +246,130 @@ static void test_best(void **state)
 	hvt_image_free(a);
 }
 
+/* copy src's rectangle (x, y, w, h) into dst at (dx, dy) */
+static void blit(struct hvt_image *dst, const struct hvt_image *src, int x, int y, int w, int h,
+		 int dx, int dy)
+{
+	for (int r = 0; r < h; r++)
+		memcpy(dst->rgb + ((size_t)(dy + r) * dst->width + dx) * 3,
+		       src->rgb + ((size_t)(y + r) * src->width + x) * 3, (size_t)w * 3);
+}
+
+/* Two exact copies within the margin: the one nearer the recorded place wins. */
+static void test_two_copies(void **state)
+{
+	struct hvt_image *scr = make_screen(1), *two = make_screen(3);
+	struct hvt_needle *n = needle_from(one_area, scr);
+	struct hvt_match m;
+
+	blit(two, scr, 200, 150, 200, 100, 230, 150);
+	blit(two, scr, 200, 150, 200, 100, 195, 153);
+	run_match(two, n, &m);
+	assert_true(m.ok);
+	assert_int_equal(m.areas[0].x, 195);
+	assert_int_equal(m.areas[0].y, 153);
+	hvt_needle_free(n);
+	hvt_image_free(two);
+	hvt_image_free(scr);
+}
+
+/*
+ * A small margin (few candidates, each measured directly): a shift within
+ * it is found, one beyond it is not.
+ */
+static void test_small_margin(void **state)
+{
+	struct hvt_image *scr = make_screen(1);
+	struct hvt_image *near = shifted(scr, 2, -1), *far = shifted(scr, 5, 0);
+	struct hvt_needle *n = needle_from(
+		"{'tags': ['box'], 'area': [{'xpos': 200, 'ypos': 150, 'width': 200, 'height': 100,"
+		" 'margin': 3}]}",
+		scr);
+	struct hvt_match m;
+
+	run_match(near, n, &m);
+	assert_true(m.ok);
+	assert_int_equal(m.areas[0].x, 202);
+	assert_int_equal(m.areas[0].y, 149);
+	run_match(far, n, &m);
+	assert_false(m.ok);
+	hvt_needle_free(n);
+	hvt_image_free(far);
+	hvt_image_free(near);
+	hvt_image_free(scr);
+}
+
+/* A black wedge with a tail, like a mouse pointer, at (x, y): rows 0..9 r + 1 wide, then 2. */
+static void draw_wedge(struct hvt_image *img, int x, int y)
+{
+	for (int r = 0; r < 13; r++)
+		hvt_image_fill(img, x, y + r, r < 10 ? r + 1 : 2, 1, 0x000000);
+}
+
+/*
+ * A shape's needle with everything around it excluded (a pointer over any
+ * background), searched over the whole screen: found on a light box and
+ * on the dark background; not found where there is no shape.
+ */
+static void test_masked_shape(void **state)
+{
+	struct hvt_image *rec = hvt_image_new(640, 480, NULL);
+	struct hvt_image *scr = make_screen(1), *other = make_screen(1);
+	char *json;
+	struct hvt_needle *n;
+	struct hvt_match m;
+
+	/*
+	 * recorded on white; the mask keeps the wedge's inside, the pixels the
+	 * blur does not mix with the background: columns 1..r-2 of rows 3..8
+	 */
+	hvt_image_fill(rec, 0, 0, 640, 480, 0xffffff);
+	draw_wedge(rec, 100, 100);
+	json = hvt_strdup("{'tags': ['ptr'], 'area': [{'xpos': 100, 'ypos': 100, 'width': 13,"
+			  " 'height': 13, 'margin': 640, 'click_point': {'xpos': 0, 'ypos': 0}},"
+			  " {'xpos': 100, 'ypos': 100, 'width': 13, 'height': 3, 'type': 'exclude'},"
+			  " {'xpos': 100, 'ypos': 109, 'width': 13, 'height': 4, 'type': 'exclude'}");
+	for (int r = 3; r <= 8; r++) {
+		char *more = hvt_asprintf("%s, {'xpos': 100, 'ypos': %d, 'width': 1, 'height': 1,"
+					  " 'type': 'exclude'}, {'xpos': %d, 'ypos': %d, 'width': %d,"
+					  " 'height': 1, 'type': 'exclude'}",
+					  json, 100 + r, 100 + r - 1, 100 + r, 13 - (r - 1));
+
+		free(json);
+		json = more;
+	}
+	{
+		char *done = hvt_asprintf("%s]}", json);
+
+		free(json);
+		json = done;
+	}
+	n = needle_from(json, rec);
+	/* on the dark background (no box there in seed 1's upper left) */
+	draw_wedge(scr, 30, 12);
+	run_match(scr, n, &m);
+	assert_true(m.ok);
+	assert_int_equal(m.areas[0].x, 30);
+	assert_int_equal(m.areas[0].y, 12);
+	/* on a light box */
+	hvt_image_fill(other, 400, 60, 60, 40, 0xe0e0e0);
+	draw_wedge(other, 420, 70);
+	run_match(other, n, &m);
+	assert_true(m.ok);
+	assert_int_equal(m.areas[0].x, 420);
+	assert_int_equal(m.areas[0].y, 70);
+	/* no wedge: the best place is no match */
+	hvt_image_free(other);
+	other = make_screen(1);
+	run_match(other, n, &m);
+	assert_false(m.ok);
+	hvt_needle_free(n);
+	free(json);
+	hvt_image_free(other);
+	hvt_image_free(scr);
+	hvt_image_free(rec);
+}
+
 static void expect_parse_error(const char *json, const char *part)
 {
 	struct hvt_err err = HVT_ERR_INIT;
@@ -374,6 +498,9 @@ int main(void)
 		T("/screen/match/wrong", test_wrong),
 		T("/screen/match/all-areas", test_all_areas),
 		T("/screen/match/best", test_best),
+		T("/screen/match/two-copies", test_two_copies),
+		T("/screen/match/small-margin", test_small_margin),
+		T("/screen/match/masked-shape", test_masked_shape),
 		T("/screen/needle/parse-errors", test_parse_errors),
 		T("/screen/needle/files", test_files),
 		T("/screen/match/diff-image", test_diff_image),
