@@ -63,8 +63,9 @@ inputs() {
 	dpkg-query -W 'linux-image-*' busybox-static qemu-guest-agent fio \
 		libc6 2> /dev/null || true
 	cd "$src"
-	find . -type f -printf '%m %p\n' | sort
-	find . -type f -print0 | sort -z | xargs -0 sha256sum
+	# live/ is the live image's recipe (live/build.sh), not this guest's
+	find . -path ./live -prune -o -type f -printf '%m %p\n' | sort
+	find . -path ./live -prune -o -type f -print0 | sort -z | xargs -0 sha256sum
 }
 hash=$(inputs | sha256sum | cut -d' ' -f1)
 

@@ -82,6 +82,18 @@ const char *hvt_env_guest_dir(void)
 	return buf;
 }
 
+const char *hvt_env_live_dir(void)
+{
+	static __thread char buf[PATH_MAX];
+	const char *v = var("HVT_LIVE_DIR");
+
+	if (v)
+		snprintf(buf, sizeof(buf), "%s", v);
+	else
+		snprintf(buf, sizeof(buf), "%s/live", hvt_env_cache_dir());
+	return buf;
+}
+
 const char *hvt_env_guest_src(void)
 {
 	return var("HVT_GUEST_SRC");

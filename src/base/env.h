@@ -33,6 +33,8 @@ bool hvt_env_keep(void);
 const char *hvt_env_cache_dir(void);
 /* HVT_GUEST_DIR: the default guest's cache, else hvt_env_cache_dir()/guest. */
 const char *hvt_env_guest_dir(void);
+/* HVT_LIVE_DIR: the live installer image's cache, else hvt_env_cache_dir()/live. */
+const char *hvt_env_live_dir(void);
 /* HVT_GUEST_SRC: the directory holding guest/build.sh, or NULL. */
 const char *hvt_env_guest_src(void);
 /* HOME, or NULL. */

@@ -7,38 +7,46 @@
 #include "cli.h"
 
 static const char guest_usage[] =
-	"usage: hvtest guest build [--force] [--log FILE]\n"
-	"       hvtest guest info\n\n"
+	"usage: hvtest guest build [--live] [--force] [--log FILE]\n"
+	"       hvtest guest info [--live]\n\n"
 	"build   build the default guest (Debian kernel, busybox initramfs with\n"
 	"        qemu-guest-agent, tools disk with fio) from the installed Debian\n"
 	"        packages into the guest cache; does nothing when it is up to date\n"
 	"        --force  rebuild even when the inputs did not change\n"
 	"        --log F  write the build's output to F instead of the terminal\n"
-	"info    print where the default guest is and what it holds\n\n"
+	"        --live   build the live installer image instead (Debian 12 live\n"
+	"                 system with Calamares; as root; downloads ~170 MB of\n"
+	"                 packages the first time; docs/INSTALL-LIVE.md)\n"
+	"info    print where the default guest (--live: the live image) is and\n"
+	"        what it holds\n\n"
 	"The cache is $HVT_GUEST_DIR, else $XDG_CACHE_HOME/hvtest/guest, else\n"
-	"~/.cache/hvtest/guest.\n";
+	"~/.cache/hvtest/guest; the live image's $HVT_LIVE_DIR, else .../hvtest/live.\n";
 
 static int guest_build(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "live", no_argument, NULL, 'L' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hvt_err err = HVT_ERR_INIT;
 	const char *log = NULL;
-	bool force = false;
+	bool force = false, live = false;
 	int64_t t0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "fl:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fl:Lh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			force = true;
 			break;
 		case 'l':
 			log = optarg;
+			break;
+		case 'L':
+			live = true;
 			break;
 		case 'h':
 			fputs(guest_usage, stdout);
@@ -50,10 +58,29 @@ static int guest_build(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error("guest build", "unexpected argument '%s'", argv[optind]);
 	t0 = hvt_now_ms();
+	if (live) {
+		if (hvt_guest_live_build(force, log, &err))
+			return cli_fail(&err, "guest build --live");
+		printf("live image ready in %s (%.1f s)\n", hvt_guest_live_dir(),
+		       (double)(hvt_now_ms() - t0) / 1000);
+		return 0;
+	}
 	if (hvt_guest_build(force, log, &err))
 		return cli_fail(&err, "guest build");
 	printf("default guest ready in %s (%.1f s)\n", hvt_guest_dir(),
 	       (double)(hvt_now_ms() - t0) / 1000);
+	return 0;
+}
+
+static int guest_live_info(void)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_guest_live l;
+
+	if (hvt_guest_live_locate(&l, &err))
+		return cli_fail(&err, "guest info --live");
+	printf("directory  %s\nkernel     %s\ninitrd     %s\nmedium     %s\ncmdline    %s\n",
+	       l.dir, l.kernel, l.initrd, l.iso, l.append);
 	return 0;
 }
 
@@ -88,6 +115,8 @@ int cmd_guest(int argc, char **argv)
 			fputs(guest_usage, stdout);
 			return 0;
 		}
+		if (argc == 3 && !strcmp(argv[2], "--live"))
+			return guest_live_info();
 		if (argc > 2)
 			return cli_usage_error("guest info", "unexpected argument '%s'", argv[2]);
 		return guest_info();

@@ -35,4 +35,27 @@ int hvt_guest_locate(struct hvt_guest *g, struct hvt_err *err);
  */
 int hvt_guest_build(bool force, const char *log, struct hvt_err *err);
 
+/*
+ * The live installer image: a Debian live system whose Calamares starts
+ * full-screen at boot, built by guest/live/build.sh (docs/INSTALL-LIVE.md).
+ */
+struct hvt_guest_live {
+	char dir[PATH_MAX];	/* the cache directory */
+	char kernel[PATH_MAX];	/* vmlinuz */
+	char initrd[PATH_MAX];	/* initrd.img (live-boot) */
+	char iso[PATH_MAX];	/* live.iso: live/filesystem.squashfs, for a CD drive */
+	char append[1024];	/* kernel command line (boot=live ...) */
+};
+
+/* $HVT_LIVE_DIR, else $XDG_CACHE_HOME/hvtest/live, else ~/.cache/hvtest/live */
+const char *hvt_guest_live_dir(void);
+/* Fill l from the built image in hvt_guest_live_dir(); -ENOENT if not built. */
+int hvt_guest_live_locate(struct hvt_guest_live *l, struct hvt_err *err);
+/*
+ * Build (or confirm up to date) the live image by running live/build.sh
+ * (as root: debootstrap; downloads a few hundred MB the first time), as
+ * hvt_guest_build() does.
+ */
+int hvt_guest_live_build(bool force, const char *log, struct hvt_err *err);
+
 #endif

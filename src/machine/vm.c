@@ -131,6 +131,9 @@ static int check_config(const struct hvt_vm_config *cfg, struct hvt_err *err)
 				   cfg->initrd ? "initrd" : "append");
 	if (cfg->vga && strcmp(cfg->vga, "std") && strcmp(cfg->vga, "virtio"))
 		return hvt_err_set(err, -EINVAL, "display '%s' is not std or virtio", cfg->vga);
+	if ((cfg->xres || cfg->yres) && (!cfg->vga || cfg->xres <= 0 || cfg->yres <= 0))
+		return hvt_err_set(err, -EINVAL, "display mode %dx%d: needs a display and both sizes",
+				   cfg->xres, cfg->yres);
 	if (cfg->accel && !*cfg->accel)
 		return hvt_err_set(err, -EINVAL, "accel is empty");
 	if (cfg->kernel && (ret = need_file("kernel", cfg->kernel, err)))
@@ -199,7 +202,10 @@ static void build_argv(struct hvt_vm *vm, const struct hvt_vm_config *cfg,
 		push_opt(sv, "-vnc", "%s", cfg->vnc);
 	else if (cfg->vga)
 		push_opt(sv, "-vnc", "unix:%s/vnc.sock", wd);
-	if (cfg->vga)
+	if (cfg->vga && cfg->xres && cfg->yres)
+		push_opt(sv, "-device", "%s,xres=%d,yres=%d",
+			 !strcmp(cfg->vga, "std") ? "VGA" : "virtio-vga", cfg->xres, cfg->yres);
+	else if (cfg->vga)
 		push_opt(sv, "-device", "%s", !strcmp(cfg->vga, "std") ? "VGA" : "virtio-vga");
 	if (cfg->tablet)
 		hvt_strv_pushv(sv, (const char *const[]){ "-device", "qemu-xhci,id=usb0",
@@ -292,7 +298,7 @@ struct hvt_vm *hvt_vm_new(const struct hvt_vm_config *cfg, struct hvt_err *err)
 		if (ret)
 			goto err_free;
 	}
-	if (!cfg->kernel && !cfg->disk) {
+	if (!cfg->kernel && !cfg->disk && !cfg->no_guest) {
 		ret = hvt_guest_locate(&guest, err);
 		if (ret)
 			goto err_free;

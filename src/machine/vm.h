@@ -19,8 +19,8 @@
 
 /*
  * What to run. Strings are borrowed for the duration of hvt_vm_new().
- * Zero/NULL fields take the defaults noted. Without kernel or disk, the
- * default guest (guest.h) is used.
+ * Zero/NULL fields take the defaults noted. Without kernel or disk (and
+ * without no_guest), the default guest (guest.h) is used.
  */
 struct hvt_vm_config {
 	const char *name;	/* for messages and the work dir; "vm" */
@@ -45,9 +45,16 @@ struct hvt_vm_config {
 	 * dir unless vnc says otherwise. NULL: no graphics card at all.
 	 */
 	const char *vga;
+	/* the display's preferred mode (its EDID), e.g. 1024 x 768; 0: QEMU's */
+	int xres, yres;
 	bool tablet;		/* a USB tablet (absolute pointer) besides the PS/2 mouse */
 	bool no_agent;		/* no virtio-serial agent channel */
 	bool no_tools;		/* do not attach the default tools disk */
+	/*
+	 * No default guest without kernel or disk: the firmware boots what the
+	 * drives, devices or network give it (a CD, PXE with -boot n).
+	 */
+	bool no_guest;
 	bool paused;		/* start with -S */
 	const char *incoming;	/* -incoming URI (e.g. "defer", "unix:PATH") */
 	const char *workdir;	/* NULL: a new dir under $HVT_WORKDIR or /tmp */

@@ -165,6 +165,30 @@ static void test_doctor_reports_missing_guest(void **state)
 	free(out);
 }
 
+/*
+ * The live installer image is built on demand only (it downloads and
+ * installs a Debian system: docs/INSTALL-LIVE.md); without it, info names
+ * the command that builds it.
+ */
+static void test_live_image_missing(void **state)
+{
+	static const char *const env[] = { "HVT_LIVE_DIR=/tmp/hvt-no-live-here", NULL };
+	const char *argv[] = { itest_hvtest(), "guest", "info", "--live", NULL };
+	const char *bad[] = { itest_hvtest(), "guest", "info", "--lve", NULL };
+	char *out = NULL;
+	int rc = itest_run(argv, env, 60000, &out);
+
+	if (rc != 1 || !strstr(out, "/tmp/hvt-no-live-here") ||
+	    !strstr(out, "hvtest guest build --live"))
+		fail_msg("guest info --live without an image: exit %d:\n%s", rc, out);
+	free(out);
+	out = NULL;
+	rc = itest_run(bad, env, 60000, &out);
+	if (rc != 2 || !strstr(out, "--lve"))
+		fail_msg("guest info --lve: exit %d:\n%s", rc, out);
+	free(out);
+}
+
 /* A QEMU with only a QMP monitor at <dir>/qmp.sock, ready for clients. */
 static struct hvt_proc *qmp_qemu_start(const char *dir, char **sock)
 {
@@ -402,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_qmp_command),
 		cmocka_unit_test(test_doctor),
 		cmocka_unit_test(test_doctor_reports_missing_guest),
+		cmocka_unit_test(test_live_image_missing),
 		cmocka_unit_test(test_qmp_missing_socket),
 		cmocka_unit_test(test_qmp_busy_monitor),
 		cmocka_unit_test(test_qmp_output),

@@ -315,6 +315,27 @@ static void test_user_kernel(void **state)
 	free(i);
 }
 
+/* Neither kernel nor disk, the firmware boots (from the network): no default guest. */
+static void test_no_guest(void **state)
+{
+	static const char *const extra[] = { "-boot", "order=n", NULL };
+	struct hvt_vm_config cfg;
+	struct hvt_vm *vm;
+
+	setenv("HVT_GUEST_DIR", "/hvt-no-such-guest", 1);
+	hvt_vm_config_init(&cfg);
+	cfg.no_guest = true;
+	cfg.no_agent = true;
+	cfg.extra = extra;
+	vm = new_vm(&cfg);
+	assert_int_equal(argv_find(vm, "-kernel"), -1);
+	assert_int_equal(argv_find(vm, "-initrd"), -1);
+	assert_int_equal(argv_find(vm, "-drive"), -1);
+	assert_true(argv_find(vm, "order=n") > 0);
+	hvt_vm_free(vm);
+	setenv("HVT_GUEST_DIR", guestdir, 1);
+}
+
 static void test_paused_incoming_appended(void **state)
 {
 	static const char *const devices[] = { "virtio-rng-pci,id=rng0", "virtio-balloon-pci", NULL };
@@ -353,6 +374,27 @@ static void test_paused_incoming_appended(void **state)
 	assert_true(at > 0);
 	assert_string_equal(sv->v[at - 1], "none");
 	assert_string_equal(sv->v[at + 1], "unix:/tmp/vnc.sock");
+	hvt_vm_free(vm);
+}
+
+/* A display's preferred mode: the VGA's EDID (xres, yres). */
+static void test_display_mode(void **state)
+{
+	struct hvt_vm_config cfg;
+	const struct hvt_strv *sv;
+	struct hvt_vm *vm;
+	bool found = false;
+
+	hvt_vm_config_init(&cfg);
+	cfg.vga = "std";
+	cfg.xres = 1024;
+	cfg.yres = 768;
+	vm = new_vm(&cfg);
+	sv = hvt_vm_argv(vm);
+	for (size_t i = 1; i < sv->n; i++)
+		found |= !strcmp(sv->v[i - 1], "-device") &&
+			 !strcmp(sv->v[i], "VGA,xres=1024,yres=768");
+	assert_true(found);
 	hvt_vm_free(vm);
 }
 
@@ -512,6 +554,14 @@ static void test_invalid_configs(void **state)
 	hvt_vm_config_init(&cfg);
 	cfg.initrd = "/boot/initrd.img";
 	expect_invalid(&cfg, -EINVAL, "initrd given without a kernel");
+
+	hvt_vm_config_init(&cfg);
+	cfg.xres = 1024;
+	cfg.yres = 768;
+	expect_invalid(&cfg, -EINVAL, "display mode 1024x768: needs a display");
+	cfg.vga = "std";
+	cfg.yres = 0;
+	expect_invalid(&cfg, -EINVAL, "display mode 1024x0: needs a display and both sizes");
 
 	hvt_vm_config_init(&cfg);
 	cfg.append = "quiet";
@@ -832,9 +882,11 @@ int main(void)
 		cmocka_unit_test(test_user_kernel),
 		cmocka_unit_test(test_paused_incoming_appended),
 		cmocka_unit_test(test_no_agent_no_tools),
+		cmocka_unit_test(test_no_guest),
 		cmocka_unit_test(test_given_workdir),
 		cmocka_unit_test(test_keep_workdir),
 		cmocka_unit_test(test_sun_path_too_long),
+		cmocka_unit_test(test_display_mode),
 		cmocka_unit_test(test_invalid_configs),
 		cmocka_unit_test(test_guest_locate),
 		cmocka_unit_test(test_guest_dirs),

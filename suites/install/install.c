@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The install test type: the Debian installer (debian-installer-12-netboot-
+ * amd64, text or graphical) on a machine with a display, booted by kernel
+ * and initrd or by PXE through QEMU's built-in TFTP, driven through its
+ * screens by needles and keys: boot menu, language, location, keyboard,
+ * network (DHCP or the manual screens), host and domain name, the mirror
+ * screens, and the mirror's check, which fails here: the guest cannot
+ * reach the archive (docs/INSTALL.md).
+ *
+ * The same walk is written twice: here in C on src/screen/screen.h, and
+ * as a Python script (di-netboot.py) that calls `hvtest screen` on the
+ * running machine. With the plan key `script`, the case boots the machine
+ * here and then runs the script through the exec type, which reads its TAP.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hvt-config.h"
+#include "hvtest.h"
+#include "screen.h"
+#include "steps.h"
+#include "testtype.h"
+
+#define DI_ROOT "/usr/lib/debian-installer/images/12/amd64"
+/* the slirp network QEMU's user net gives the guest */
+#define GUEST_IP "10.0.2.15"
+#define GATEWAY "10.0.2.2"
+#define NAMESERVER "10.0.2.3"
+/* between typed keys: the PS/2 queue is short and the guest slow */
+#define TYPE_INTERVAL_MS 80
+
+struct inst {
+	struct hvt_case *c;
+	struct hvt_vm *vm;
+	struct hvt_screen *screen;
+	struct hvt_needles needles;
+	struct hvt_strv consoles;
+	const char *ui;		/* text, gtk */
+	const char *boot;	/* kernel, pxe */
+	const char *network;	/* dhcp, manual */
+	const char *until;	/* mirror (country), archive (the mirror's check) */
+	const char *script;	/* the walk as a program, run by the exec type */
+	char *kernel, *initrd;	/* the installer's, for the machine */
+	long long timeout_ms;	/* plan key screen_timeout (s) */
+	long long boot_ms;	/* plan key boot_timeout (s): for the first screen */
+	/* the split of the walk's time: asserts (waiting + matching), input */
+	double assert_s, match_s, input_s;
+	int screens;
+};
+
+static void require(struct inst *t, const char *what, int ret, const struct hvt_err *err)
+{
+	hvt_case_require(t->c, what, ret == 0, "%s", ret ? err->msg : "");
+}
+
+/*
+ * Wait for the screen tag; a miss ends the case naming the tag, the
+ * closest needle and its score (hvt_screen_assert() saves the shot and
+ * the difference images).
+ */
+static void expect(struct inst *t, const char *tag)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_match m;
+	double t0 = hvt_now(), dt;
+	int ret = hvt_screen_assert(t->screen, tag,
+				    (int)(t->screens ? t->timeout_ms : t->boot_ms), &m, &err);
+	char name[96];
+
+	snprintf(name, sizeof(name), "screen %s", tag);
+	dt = hvt_now() - t0;
+	t->assert_s += dt;
+	t->match_s += hvt_screen_latency(t->screen);
+	t->screens++;
+	if (ret == 0)
+		hvt_case_metric(t->c, name, dt, "s");
+	hvt_case_require(t->c, name, ret == 0, "%s %.4f%s%s", m.needle ? m.needle->name : "-",
+			 m.similarity, ret ? ": " : "", ret ? err.msg : "");
+}
+
+static void key(struct inst *t, const char *combo)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	double t0 = hvt_now();
+	int ret = hvt_screen_send_key(t->screen, combo, &err);
+	char what[64];
+
+	snprintf(what, sizeof(what), "key %s", combo);
+	t->input_s += hvt_now() - t0;
+	require(t, what, ret, &err);
+}
+
+static void type(struct inst *t, const char *text)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	double t0 = hvt_now();
+	int ret = hvt_screen_type(t->screen, text, TYPE_INTERVAL_MS, &err);
+
+	t->input_s += hvt_now() - t0;
+	require(t, "type", ret, &err);
+}
+
+/* Replace a prefilled entry field's text: clear it, type, confirm. */
+static void retype(struct inst *t, const char *text)
+{
+	for (int i = 0; i < 20; i++)
+		key(t, "backspace");
+	type(t, text);
+	key(t, "ret");
+}
+
+/* The walk: each screen asserted, then answered as a person would. */
+static void walk(struct inst *t)
+{
+	bool manual = !strcmp(t->network, "manual");
+
+	if (!strcmp(t->boot, "pxe")) {
+		expect(t, "di-boot-menu");
+		if (manual) {
+			/* the menu entry's command line, edited on the menu's own prompt */
+			key(t, "tab");
+			type(t, " netcfg/disable_autoconfig=true");
+		}
+		key(t, "ret");
+	}
+	expect(t, "di-language");
+	key(t, "ret");
+	expect(t, "di-location");
+	key(t, "ret");
+	expect(t, "di-keymap");
+	key(t, "ret");
+	if (manual) {
+		expect(t, "di-net-ip");
+		type(t, GUEST_IP "\n");
+		expect(t, "di-net-mask");
+		key(t, "ret");
+		expect(t, "di-net-gateway");
+		retype(t, GATEWAY);
+		expect(t, "di-net-dns");
+		retype(t, NAMESERVER);
+	}
+	expect(t, "di-hostname");
+	key(t, "ret");
+	expect(t, "di-domain");
+	key(t, "ret");
+	expect(t, "di-mirror-country");
+	if (!strcmp(t->until, "mirror"))
+		return;
+	key(t, "ret");
+	expect(t, "di-mirror");
+	key(t, "ret");
+	expect(t, "di-proxy");
+	key(t, "ret");
+	/* the archive check fails: the guest cannot reach the archive (docs/INSTALL.md) */
+	expect(t, "di-mirror-failed");
+}
+
+static void on_file(void *ctx, const char *name, const char *path)
+{
+	struct inst *t = ctx;
+	char *rel = hvt_asprintf("screens/%s", name);
+
+	(void)path;
+	hvt_case_artifact(t->c, rel, rel);
+	free(rel);
+}
+
+static int one_of(const char *key, const char *val, const char *const *ok, struct hvt_err *err)
+{
+	for (const char *const *o = ok; *o; o++)
+		if (!strcmp(val, *o))
+			return 0;
+	return hvt_err_set(err, -EINVAL, "%s = %s: not one of the known values (%s%s%s)", key,
+			   val, ok[0], ok[1] ? ", " : "", ok[1] ? ok[1] : "");
+}
+
+/* The machine: kernel + initrd, or PXE from the netboot tree over QEMU's TFTP. */
+static void machine_config(struct inst *t, struct hvt_vm_config *cfg, struct hvt_strv *extra)
+{
+	const char *root = hvt_case_param(t->c, "di_root", DI_ROOT);
+	char *tree = hvt_asprintf("%s/%s", root, t->ui);
+	char *pxe = hvt_asprintf("%s/pxelinux.0", tree);
+	bool pxeboot = !strcmp(t->boot, "pxe");
+
+	t->kernel = hvt_asprintf("%s/debian-installer/amd64/linux", tree);
+	t->initrd = hvt_asprintf("%s/debian-installer/amd64/initrd.gz", tree);
+	if (access(pxeboot ? pxe : t->kernel, R_OK) || access(t->initrd, R_OK)) {
+		hvt_case_skip(t->c, "the Debian installer (%s) is not installed: apt-get install "
+			      "debian-installer-12-netboot-amd64", pxeboot ? pxe : t->kernel);
+		free(tree);
+		free(pxe);
+		hvt_case_end(t->c);
+	}
+	cfg->name = "vm";
+	cfg->vga = hvt_case_param(t->c, "display", "std");
+	cfg->mem_mib = 1024;
+	cfg->no_agent = true;
+	cfg->no_tools = true;
+	hvt_strv_push(extra, "-netdev");
+	if (pxeboot) {
+		/* the netboot tree is the TFTP root; its pxelinux.cfg shows the menu */
+		char *tftp = hvt_launch_opt_escape(tree);
+
+		hvt_strv_pushf(extra, "user,id=n0,tftp=%s,bootfile=pxelinux.0", tftp);
+		hvt_strv_pushv(extra, (const char *const[]){ "-boot", "order=n", NULL });
+		free(tftp);
+		cfg->no_guest = true;
+	} else {
+		hvt_strv_push(extra, "user,id=n0");
+		cfg->kernel = t->kernel;
+		cfg->initrd = t->initrd;
+		cfg->append = !strcmp(t->network, "manual") ?
+			"no_timer_check netcfg/disable_autoconfig=true" : "no_timer_check";
+	}
+	hvt_strv_pushv(extra, (const char *const[]){ "-device", "e1000,netdev=n0", NULL });
+	cfg->extra = (const char *const *)extra->v;
+	free(tree);
+	free(pxe);
+}
+
+static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
+{
+	static const char *const uis[] = { "text", "gtk", NULL };
+	static const char *const boots[] = { "kernel", "pxe", NULL };
+	static const char *const nets[] = { "dhcp", "manual", NULL };
+	static const char *const untils[] = { "mirror", "archive", NULL };
+	struct inst *t = hvt_zalloc(sizeof(*t));
+	struct hvt_strv extra = HVT_STRV_INIT;
+	struct hvt_vm_config cfg;
+	struct hvt_screen_opts so = { 0 };
+	const char *video;
+	char *shots = NULL, *frames = NULL, *vnc = NULL;
+	int ret;
+
+	*state = t;
+	t->c = c;
+	t->ui = hvt_case_param(c, "ui", "text");
+	t->boot = hvt_case_param(c, "boot", "kernel");
+	t->network = hvt_case_param(c, "network", "dhcp");
+	t->until = hvt_case_param(c, "until", "archive");
+	t->script = hvt_case_param(c, "script", NULL);
+	ret = one_of("ui", t->ui, uis, err);
+	if (!ret)
+		ret = one_of("boot", t->boot, boots, err);
+	if (!ret)
+		ret = one_of("network", t->network, nets, err);
+	if (!ret)
+		ret = one_of("until", t->until, untils, err);
+	if (!ret)
+		ret = hvt_case_param_int(c, "screen_timeout", 300, &t->timeout_ms, err);
+	if (!ret)
+		ret = hvt_case_param_int(c, "boot_timeout", 900, &t->boot_ms, err);
+	if (ret)
+		return ret;
+	t->timeout_ms *= 1000;
+	t->boot_ms *= 1000;
+	video = hvt_case_param(c, "video", "fail");
+	if (strcmp(video, "keep") && strcmp(video, "fail") && strcmp(video, "no"))
+		return hvt_err_set(err, -EINVAL, "video = %s: keep, fail or no", video);
+	ret = hvt_needles_load_dir(&t->needles,
+				   hvt_case_param(c, "needles",
+						  HVT_SRCDIR "/suites/install/needles"), err);
+	if (ret)
+		return ret;
+
+	hvt_vm_config_init(&cfg);
+	machine_config(t, &cfg, &extra);
+	t->vm = step_vm_new(c, &cfg, &t->consoles, err);
+	hvt_strv_release(&extra);
+	if (!t->vm)
+		ret = err->code ? err->code : -EIO;
+	if (!ret)
+		ret = hvt_vm_start(t->vm, err);
+	if (ret)
+		return ret;
+
+	shots = hvt_asprintf("%s/screens", c->workdir);
+	if (strcmp(video, "no") && !t->script)
+		frames = hvt_asprintf("%s/video-frames", c->workdir);
+	vnc = hvt_vm_path(t->vm, "vnc.sock");
+	so.vnc = vnc;
+	so.vm = t->vm;
+	so.needles = &t->needles;
+	so.shots = shots;
+	so.video_frames = frames;
+	so.on_file = on_file;
+	so.ctx = t;
+	ret = hvt_screen_open(&so, &t->screen, err);
+	free(vnc);
+	free(frames);
+	free(shots);
+	return ret;
+}
+
+/* Record the screenshots the script's `hvtest screen --shots` left. */
+static void script_artifacts(struct inst *t)
+{
+	char *dir = hvt_asprintf("%s/screens", t->c->workdir);
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			on_file(t, names[i]->d_name, NULL);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	free(dir);
+}
+
+/*
+ * The walk as a program: the exec type runs the script with the case's
+ * parameters (HVT_PARAM_*), to which the machine's work directory, the
+ * needle directory and this hvtest are added.
+ */
+static void run_script(struct inst *t)
+{
+	const struct hvt_test_type *exec = hvt_test_type_find("exec");
+	char self[PATH_MAX], *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (!exec) {
+		hvt_case_error(t->c, "script = %s: the exec type is not registered", t->script);
+		return;
+	}
+	self[n > 0 ? n : 0] = '\0';
+	path = t->script[0] == '/' ? hvt_strdup(t->script) :
+		hvt_asprintf("%s/suites/install/%s", HVT_SRCDIR, t->script);
+	hvt_case_set_param(t->c, "exec", path);
+	hvt_case_set_param(t->c, "vm_dir", hvt_vm_workdir(t->vm));
+	hvt_case_set_param(t->c, "hvtest", n > 0 ? self : "hvtest");
+	hvt_case_set_param(t->c, "needles",
+			   hvt_case_param(t->c, "needles", HVT_SRCDIR "/suites/install/needles"));
+	/* the script's own connection sees the screen; ours must not hold it */
+	exec->run(t->c, NULL);
+	script_artifacts(t);
+	free(path);
+}
+
+static void install_run(struct hvt_case *c, void *state)
+{
+	struct inst *t = state;
+	double t0 = hvt_now(), total;
+
+	hvt_case_check(c, "machine", true, "%s boot, %s installer, %s network", t->boot, t->ui,
+		       t->network);
+	if (t->script) {
+		run_script(t);
+		return;
+	}
+	walk(t);
+	total = hvt_now() - t0;
+	hvt_case_metric(c, "walk", total, "s");
+	hvt_case_metric(c, "walk asserts (waiting + matching)", t->assert_s, "s");
+	hvt_case_metric(c, "walk matching (frame to verdict)", t->match_s, "s");
+	hvt_case_metric(c, "walk input", t->input_s, "s");
+	hvt_case_metric(c, "screens", t->screens, "");
+	/* frames that changed while the walk watched: each was matched at least once */
+	hvt_case_metric(c, "frames", hvt_screen_video_frames(t->screen), "");
+}
+
+static void install_cleanup(struct hvt_case *c, void *state)
+{
+	struct inst *t = state;
+	struct hvt_err err = HVT_ERR_INIT;
+	bool bad = hvt_outcome_bad(hvt_case_outcome(c));
+	const char *video = hvt_case_param(c, "video", "fail");
+
+	if (t->screen) {
+		if (bad)
+			hvt_screen_save(t->screen, "last-screen", &err);
+		if (hvt_screen_video_frames(t->screen) > 1 &&
+		    (!strcmp(video, "keep") || (bad && !strcmp(video, "fail")))) {
+			char *path = hvt_asprintf("%s/video.mp4", c->workdir);
+
+			if (!hvt_screen_video_encode(t->screen, path, &err))
+				hvt_case_artifact(c, "video.mp4", "video.mp4");
+			else
+				hvt_case_check_skip(c, "video", "%s", err.msg);
+			free(path);
+		}
+	}
+	hvt_screen_free(t->screen);
+	if (t->vm) {
+		/* the installer is not shut down: the machine is killed */
+		hvt_vm_kill(t->vm);
+		hvt_vm_free(t->vm);
+	}
+	step_check_consoles(c, &t->consoles, NULL);
+	hvt_strv_release(&t->consoles);
+	hvt_needles_release(&t->needles);
+	free(t->kernel);
+	free(t->initrd);
+	free(t);
+}
+
+static const struct hvt_test_type install_type = {
+	.name = "install",
+	.summary = "drive the Debian installer (netboot) through its screens, in C or by a script",
+	.init = install_init,
+	.run = install_run,
+	.cleanup = install_cleanup,
+};
+HVT_TEST_TYPE(install_type)

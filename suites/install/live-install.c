@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The live test type: Debian's graphical installer (Calamares on the live
+ * image guest/live/build.sh makes) driven through every screen by needles,
+ * pointer and keys onto a fresh disk (live_phase = install), and the
+ * installed disk booted by its own firmware and checked (live_phase = boot).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../screen/screentest.h"
+#include "env.h"
+#include "guest.h"
+#include "launch.h"
+#include "hvt-config.h"
+#include "qsd.h"
+#include "steps.h"
+
+#define DISK_BYTES (16ULL << 30)	/* Debian's settings require 10 GB */
+#define TYPE_INTERVAL_MS 60
+#define CONSOLE_POLL_MS 200
+#define SHUTDOWN_TIMEOUT_MS 120000
+
+struct live {
+	struct st st;			/* the screen suite's state: st_assert() and friends */
+	const char *phase;		/* install, boot */
+	const char *user, *password, *hostname;
+	char *disk;			/* the install's target / the boot's disk */
+	char *installed;		/* where the installed disk is kept for the boot cases */
+	long long install_timeout_ms;
+};
+
+/* The installed disk the boot cases use: live_installed, else the cache's. */
+static char *installed_path(struct hvt_case *c)
+{
+	const char *p = hvt_case_param(c, "live_installed", NULL);
+
+	if (p)
+		return hvt_strdup(p);
+	return hvt_asprintf("%s/live-installed/%s.qcow2", hvt_env_cache_dir(),
+			    hvt_case_param(c, "matrix_guest", "debian12-live"));
+}
+
+/* The console log shows text within timeout_ms (a file: read every CONSOLE_POLL_MS). */
+static bool console_shows(struct live *l, const char *text, long long timeout_ms)
+{
+	int64_t deadline = hvt_deadline_after((int)timeout_ms);
+
+	for (;;) {
+		char *tail = hvt_vm_console_tail(l->st.vm, 60);
+		bool seen = tail && strstr(tail, text);
+		struct timespec ts = { 0, CONSOLE_POLL_MS * 1000000L };
+
+		free(tail);
+		if (seen)
+			return true;
+		if (hvt_ms_left(deadline) <= 0 || hvt_vm_check_alive(l->st.vm, NULL))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Click at the click point of the needle with tag (the tablet's absolute pointer). */
+static void click(struct live *l, const char *tag)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *what = hvt_asprintf("click %s", tag);
+	int x, y;
+	int ret = hvt_screen_locate(l->st.screen, tag, false, &x, &y, &err);
+
+	if (!ret)
+		ret = hvt_screen_mouse_set(l->st.screen, x, y, 0, &err);
+	if (!ret)
+		ret = hvt_screen_click(l->st.screen, 1, &err);
+	st_require(&l->st, what, ret, &err);
+	free(what);
+}
+
+/* Click a text field (by needle), select what it holds and type text over it. */
+static void fill(struct live *l, const char *tag, const char *text)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *what = hvt_asprintf("type into %s", tag);
+	int ret;
+
+	click(l, tag);
+	ret = hvt_screen_send_key(l->st.screen, "ctrl-a", &err);
+	if (!ret)
+		ret = hvt_screen_type(l->st.screen, text, TYPE_INTERVAL_MS, &err);
+	st_require(&l->st, what, ret, &err);
+	free(what);
+}
+
+/* Wait for the screen to settle after an action (animations, page changes). */
+static void settle(struct live *l)
+{
+	hvt_screen_wait_still(l->st.screen, 1500, 30000, NULL);
+}
+
+static void next(struct live *l)
+{
+	click(l, "live-next");
+	settle(l);
+}
+
+static void install_run(struct live *l)
+{
+	struct hvt_case *c = l->st.c;
+	struct hvt_err err = HVT_ERR_INIT;
+	double t0 = hvt_now(), t_exec;
+	int ret;
+
+	/* The live system boots to Calamares' welcome page (language). */
+	st_assert(&l->st, "live-welcome");
+	hvt_case_metric(c, "boot to first screen", hvt_now() - t0, "s");
+	settle(l);
+	/* Calamares' own checks (disk, RAM, root) passed, or Next stays disabled. */
+	ret = hvt_screen_check(l->st.screen, "live-welcome-unmet", 0, NULL, &err);
+	hvt_case_require(c, "requirements met", ret == -ETIMEDOUT, "%s",
+			 ret == 0 ? "the welcome page says the computer does not satisfy "
+				    "the minimum requirements" :
+			 ret == -ETIMEDOUT ? "no requirement unmet" : err.msg);
+	next(l);
+	st_assert(&l->st, "live-location");
+	next(l);
+	st_assert(&l->st, "live-keyboard");
+	next(l);
+	st_assert(&l->st, "live-partition");
+	click(l, "live-partition-erase");
+	settle(l);
+	st_assert(&l->st, "live-partition-erase-chosen");
+	next(l);
+	st_assert(&l->st, "live-users");
+	fill(l, "live-users-name", "hvtest user");
+	fill(l, "live-users-login", l->user);
+	fill(l, "live-users-hostname", l->hostname);
+	fill(l, "live-users-password", l->password);
+	fill(l, "live-users-password2", l->password);
+	settle(l);
+	st_assert(&l->st, "live-users-filled");
+	next(l);
+	st_assert(&l->st, "live-summary");
+	click(l, "live-install");
+	t_exec = hvt_now();
+	st_assert(&l->st, "live-installing");
+	l->st.timeout_ms = l->install_timeout_ms;
+	st_assert(&l->st, "live-finished");
+	hvt_case_metric(c, "install (summary to finished)", hvt_now() - t_exec, "s");
+	/* Do not restart into the live system again: uncheck, then Done. */
+	click(l, "live-finished-restart");
+	settle(l);
+	click(l, "live-done");
+	hvt_case_check(c, "calamares exited", console_shows(l, "calamares exited with status 0",
+							   60000),
+		       "'hvtest-live: calamares exited with status 0' on the console");
+	ret = hvt_vm_powerdown(l->st.vm, SHUTDOWN_TIMEOUT_MS, &err);
+	st_require(&l->st, "live system powers off", ret, &err);
+	hvt_case_metric(c, "install case", hvt_now() - t0, "s");
+}
+
+/* Keep the installed disk for the boot cases: a hard link, else a copy. */
+static void keep_installed(struct live *l)
+{
+	struct hvt_case *c = l->st.c;
+	struct hvt_err err = HVT_ERR_INIT;
+	char *dir = hvt_strdup(l->installed), *slash = strrchr(dir, '/');
+	char *tmp = hvt_asprintf("%s.tmp", l->installed);
+	int ret = 0;
+
+	if (slash)
+		*slash = '\0';
+	if (slash && hvt_mkdir_p(dir, 0755, &err))
+		ret = err.code;
+	unlink(tmp);
+	if (!ret && link(l->disk, tmp)) {
+		const char *argv[] = { "cp", "--sparse=always", l->disk, tmp, NULL };
+
+		ret = hvt_proc_run(argv, 600000, NULL, &err);
+	}
+	if (!ret && rename(tmp, l->installed))
+		ret = hvt_err_set(&err, -errno, "rename %s: %s", tmp, strerror(errno));
+	hvt_case_check(c, "installed disk kept", ret == 0, "%s", ret ? err.msg : l->installed);
+	free(tmp);
+	free(dir);
+}
+
+static int install_config(struct live *l, struct hvt_vm_config *cfg, struct hvt_strv *drives,
+			  struct hvt_err *err)
+{
+	struct hvt_case *c = l->st.c;
+	struct hvt_guest_live img;
+	char *iso, *disk;
+	int ret;
+
+	if (hvt_guest_live_locate(&img, err)) {
+		hvt_case_skip(c, "%s", err->msg);
+		hvt_case_end(c);
+	}
+	l->disk = hvt_asprintf("%s/disk.qcow2", c->workdir);
+	ret = hvt_qsd_image_create(l->disk, "qcow2", DISK_BYTES, err);
+	if (ret)
+		return ret;
+	hvt_case_artifact(c, "disk.qcow2", "disk.qcow2");
+	cfg->kernel = hvt_strdup(img.kernel);
+	cfg->initrd = hvt_strdup(img.initrd);
+	cfg->append = hvt_strdup(img.append);
+	iso = hvt_launch_opt_escape(img.iso);
+	disk = hvt_launch_opt_escape(l->disk);
+	hvt_strv_pushf(drives, "file=%s,media=cdrom,if=ide,readonly=on", iso);
+	hvt_strv_pushf(drives, "file=%s,if=virtio,format=qcow2,cache=unsafe", disk);
+	free(iso);
+	free(disk);
+	return 0;
+}
+
+/* The machine of a boot case: machine type, disk bus and vCPUs from the plan. */
+static int boot_config(struct live *l, struct hvt_vm_config *cfg, struct hvt_strv *drives,
+		       struct hvt_strv *devices, struct hvt_err *err)
+{
+	struct hvt_case *c = l->st.c;
+	const char *bus = hvt_case_param(c, "disk_bus", "virtio-blk");
+	char *disk;
+
+	if (access(l->installed, R_OK)) {
+		hvt_case_skip(c, "no installed disk %s: the install case (live_phase = install) "
+			      "must pass first", l->installed);
+		hvt_case_end(c);
+	}
+	l->disk = hvt_strdup(l->installed);
+	disk = hvt_launch_opt_escape(l->disk);
+	/* snapshot=on: the boot writes to a temporary overlay, the disk stays as installed */
+	if (!strcmp(bus, "virtio-blk")) {
+		hvt_strv_pushf(drives, "file=%s,if=none,id=d0,format=qcow2,snapshot=on", disk);
+		hvt_strv_push(devices, "virtio-blk-pci,drive=d0,bootindex=0");
+	} else if (!strcmp(bus, "ide")) {
+		hvt_strv_pushf(drives, "file=%s,if=none,id=d0,format=qcow2,snapshot=on", disk);
+		hvt_strv_push(devices, "ide-hd,drive=d0,bus=ide.0,bootindex=0");
+	} else if (!strcmp(bus, "virtio-scsi")) {
+		hvt_strv_pushf(drives, "file=%s,if=none,id=d0,format=qcow2,snapshot=on", disk);
+		hvt_strv_push(devices, "virtio-scsi-pci,id=scsi0");
+		hvt_strv_push(devices, "scsi-hd,drive=d0,bus=scsi0.0,bootindex=0");
+	} else {
+		free(disk);
+		return hvt_err_set(err, -EINVAL, "disk_bus = %s: virtio-blk, ide or virtio-scsi",
+				   bus);
+	}
+	free(disk);
+	hvt_strv_push(devices, "virtio-net-pci,netdev=n0");
+	cfg->no_guest = true;
+	return 0;
+}
+
+static void boot_run(struct live *l)
+{
+	struct hvt_case *c = l->st.c;
+	struct hvt_err err = HVT_ERR_INIT;
+	char *line, *prompt = hvt_asprintf("%s login:", l->hostname);
+	double t0 = hvt_now();
+	int ret;
+
+	/* The installed system's GRUB menu, then its login prompts on ttyS0 and tty1. */
+	st_assert(&l->st, "live-grub");
+	hvt_case_check(c, "login prompt on the serial console",
+		       console_shows(l, prompt, l->st.timeout_ms), "'%s' on ttyS0", prompt);
+	st_assert(&l->st, "live-login");
+	hvt_case_metric(c, "boot to login prompt", hvt_now() - t0, "s");
+	line = hvt_asprintf("%s\n", l->user);
+	ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
+	free(line);
+	hvt_screen_wait_still(l->st.screen, 1000, 20000, NULL);
+	line = hvt_asprintf("%s\n", l->password);
+	if (!ret)
+		ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
+	st_require(&l->st, "type user and password", ret, &err);
+	st_assert(&l->st, "live-shell");
+	/*
+	 * The user's shell cannot write to ttyS0: sudo (the installer put the
+	 * user in the sudo group) runs the checks with their output there.
+	 */
+	ret = hvt_screen_type(l->st.screen,
+			      "sudo sh -c 'echo hvt-user=$SUDO_USER; ip -4 -o addr show eth0; "
+			      "ping -c 1 -W 10 10.0.2.2 >/dev/null && echo hvt-net=ok' "
+			      ">/dev/ttyS0 2>&1\n",
+			      TYPE_INTERVAL_MS, &err);
+	hvt_screen_wait_still(l->st.screen, 1000, 20000, NULL);
+	line = hvt_asprintf("%s\n", l->password);
+	if (!ret)
+		ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
+	free(line);
+	st_require(&l->st, "type the checks", ret, &err);
+	line = hvt_asprintf("hvt-user=%s", l->user);
+	hvt_case_check(c, "logged in", console_shows(l, line, 60000), "'%s' on ttyS0", line);
+	free(line);
+	hvt_case_check(c, "network", console_shows(l, "hvt-net=ok", 60000),
+		       "DHCP address on eth0 and the gateway 10.0.2.2 answers ping");
+	t0 = hvt_now();
+	ret = hvt_vm_powerdown(l->st.vm, SHUTDOWN_TIMEOUT_MS, &err);
+	hvt_case_check(c, "shutdown", ret == 0, "%s", ret ? err.msg : "ACPI power button: off");
+	if (!ret)
+		hvt_case_metric(c, "shutdown", hvt_now() - t0, "s");
+	free(prompt);
+}
+
+static void on_file(void *ctx, const char *name, const char *path)
+{
+	struct live *l = ctx;
+	char *rel = hvt_asprintf("screens/%s", name);
+
+	(void)path;
+	hvt_case_artifact(l->st.c, rel, rel);
+	free(rel);
+}
+
+/* The boot cases' NIC backend: QEMU's user network (DHCP, gateway 10.0.2.2). */
+static const char *const user_net[] = { "-netdev", "user,id=n0", NULL };
+
+static int live_init(struct hvt_case *c, void **state, struct hvt_err *err)
+{
+	struct live *l = hvt_zalloc(sizeof(*l));
+	struct hvt_strv drives = HVT_STRV_INIT, devices = HVT_STRV_INIT;
+	struct hvt_vm_config cfg;
+	struct hvt_screen_opts so = { 0 };
+	long long cpus, mem, boot_s;
+	char *shots, *frames = NULL, *vnc;
+	int ret;
+
+	*state = l;
+	l->st.c = c;
+	l->phase = hvt_case_param(c, "live_phase", "");
+	if (strcmp(l->phase, "install") && strcmp(l->phase, "boot"))
+		return hvt_err_set(err, -EINVAL, "live_phase = '%s': install or boot", l->phase);
+	l->user = hvt_case_param(c, "live_user", "hvtest");
+	l->password = hvt_case_param(c, "live_password", "hvtest-pw");
+	l->hostname = hvt_case_param(c, "live_hostname", "hvtest-live");
+	l->installed = installed_path(c);
+	ret = hvt_case_param_int(c, "screen_timeout", 600, &l->st.timeout_ms, err);
+	if (!ret)
+		ret = hvt_case_param_int(c, "install_timeout", 3600, &l->install_timeout_ms, err);
+	if (!ret)
+		ret = hvt_case_param_int(c, "cpus", 1, &cpus, err);
+	if (!ret)
+		ret = hvt_case_param_int(c, "mem", 2048, &mem, err);
+	if (!ret)
+		ret = hvt_case_param_int(c, "boot_timeout", 900, &boot_s, err);
+	if (ret)
+		return ret;
+	l->st.timeout_ms *= 1000;
+	l->install_timeout_ms *= 1000;
+	ret = hvt_needles_load_dir(&l->st.needles,
+				   hvt_case_param(c, "needles", HVT_SRCDIR "/suites/install/needles"),
+				   err);
+	if (ret)
+		return ret;
+
+	hvt_vm_config_init(&cfg);
+	cfg.name = "vm";
+	cfg.machine = hvt_case_param(c, "machine", "pc");
+	/*
+	 * Without ERMS: under TCG here, the live kernel's clear_page_erms()
+	 * (rep stosb) crawled for minutes while loop-reading the squashfs
+	 * (soft lockups); with erms=off the same boot went on (docs/INSTALL-LIVE.md).
+	 */
+	cfg.cpu = hvt_case_param(c, "cpu", "max,erms=off");
+	cfg.cpus = (int)cpus;
+	cfg.mem_mib = (uint64_t)mem;
+	cfg.vga = "std";
+	cfg.tablet = true;
+	cfg.no_agent = true;
+	cfg.no_tools = true;
+	if (!strcmp(l->phase, "install"))
+		ret = install_config(l, &cfg, &drives, err);
+	else
+		ret = boot_config(l, &cfg, &drives, &devices, err);
+	if (ret)
+		goto out;
+	cfg.drives = (const char *const *)drives.v;
+	cfg.devices = (const char *const *)devices.v;
+	if (!strcmp(l->phase, "boot"))
+		cfg.extra = user_net;
+	l->st.vm = step_vm_new(c, &cfg, &l->st.consoles, err);
+	if (!l->st.vm) {
+		ret = err->code ? err->code : -EIO;
+		goto out;
+	}
+	ret = hvt_vm_start(l->st.vm, err);
+	if (ret)
+		goto out;
+
+	shots = hvt_asprintf("%s/screens", c->workdir);
+	if (strcmp(hvt_case_param(c, "video", "fail"), "no"))
+		frames = hvt_asprintf("%s/video-frames", c->workdir);
+	vnc = hvt_vm_path(l->st.vm, "vnc.sock");
+	so.vnc = vnc;
+	so.vm = l->st.vm;
+	so.needles = &l->st.needles;
+	so.shots = shots;
+	so.video_frames = frames;
+	so.on_file = on_file;
+	so.ctx = l;
+	so.connect_timeout_ms = (int)boot_s * 1000;
+	ret = hvt_screen_open(&so, &l->st.screen, err);
+	free(vnc);
+	free(frames);
+	free(shots);
+out:
+	if (cfg.kernel && !strcmp(l->phase, "install")) {
+		free((char *)cfg.kernel);
+		free((char *)cfg.initrd);
+		free((char *)cfg.append);
+	}
+	hvt_strv_release(&drives);
+	hvt_strv_release(&devices);
+	return ret;
+}
+
+static void live_run(struct hvt_case *c, void *state)
+{
+	struct live *l = state;
+
+	hvt_case_check(c, "phase", true, "%s, %s", l->phase,
+		       hvt_case_param(c, "matrix_config", "-"));
+	if (!strcmp(l->phase, "install")) {
+		install_run(l);
+		keep_installed(l);
+	} else {
+		boot_run(l);
+	}
+}
+
+static void live_cleanup(struct hvt_case *c, void *state)
+{
+	struct live *l = state;
+	struct hvt_err err = HVT_ERR_INIT;
+	bool bad = hvt_outcome_bad(hvt_case_outcome(c));
+	const char *video = hvt_case_param(c, "video", "fail");
+
+	if (l->st.screen) {
+		if (bad)
+			hvt_screen_save(l->st.screen, "last-screen", &err);
+		if (hvt_screen_video_frames(l->st.screen) > 1 &&
+		    (!strcmp(video, "keep") || (bad && !strcmp(video, "fail")))) {
+			char *path = hvt_asprintf("%s/video.mp4", c->workdir);
+
+			if (!hvt_screen_video_encode(l->st.screen, path, &err))
+				hvt_case_artifact(c, "video.mp4", "video.mp4");
+			free(path);
+		}
+	}
+	hvt_screen_free(l->st.screen);
+	if (l->st.vm) {
+		hvt_vm_quit(l->st.vm, 30000, &err);
+		hvt_vm_free(l->st.vm);
+	}
+	step_check_consoles(c, &l->st.consoles, NULL);
+	hvt_strv_release(&l->st.consoles);
+	hvt_needles_release(&l->st.needles);
+	free(l->disk);
+	free(l->installed);
+	free(l);
+}
+
+static const struct hvt_test_type live_type = {
+	.name = "live",
+	.summary = "install Debian with Calamares by screen and pointer, then boot the disk",
+	.init = live_init,
+	.run = live_run,
+	.cleanup = live_cleanup,
+};
+HVT_TEST_TYPE(live_type)
