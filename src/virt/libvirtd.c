@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -770,4 +772,112 @@ void hvt_libvirtd_collect(struct hvt_libvirtd *d, const char *dir, const char *p
 	if (dd)
 		closedir(dd);
 	free(qlog);
+}
+
+/*
+ * A root is held by an exclusive flock() on the directory itself, which
+ * the kernel drops when its holder dies. The holder takes the lock, then
+ * writes HELD_MARK: a directory without the mark is one being made (its
+ * maker waits on the lock a sweep holds) or one whose maker died between
+ * mkdtemp() and flock(), removed once it is older than HELD_GRACE_S.
+ */
+#define ROOT_PREFIX "hvt-lv-"
+#define HELD_MARK ".held"
+#define HELD_GRACE_S 600
+
+struct hvt_libvirtd_root {
+	char *path;
+	int fd;		/* the directory, locked */
+};
+
+/* Whether root (locked by the caller, so not held) may go. */
+static bool root_abandoned(int fd)
+{
+	struct stat st;
+
+	if (faccessat(fd, HELD_MARK, F_OK, 0) == 0)
+		return true;
+	return fstat(fd, &st) == 0 && time(NULL) - st.st_mtime > HELD_GRACE_S;
+}
+
+int hvt_libvirtd_root_sweep(const char *parent)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char *path;
+		int fd;
+
+		if (strncmp(e->d_name, ROOT_PREFIX, strlen(ROOT_PREFIX)))
+			continue;
+		path = hvt_asprintf("%s/%s", parent, e->d_name);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && root_abandoned(fd)) {
+			hvt_rm_rf(path);
+			n++;
+		}
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	closedir(d);
+	return n;
+}
+
+struct hvt_libvirtd_root *hvt_libvirtd_root_new(const char *parent, struct hvt_err *err)
+{
+	struct hvt_libvirtd_root *r = hvt_zalloc(sizeof(*r));
+	int fd, rc;
+
+	hvt_libvirtd_root_sweep(parent);
+	r->fd = -1;
+	r->path = hvt_asprintf("%s/" ROOT_PREFIX "XXXXXX", parent);
+	if (!mkdtemp(r->path)) {
+		hvt_err_set(err, -errno, "mkdtemp %s: %s", r->path, strerror(errno));
+		goto err_free;
+	}
+	r->fd = open(r->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0 || flock(r->fd, LOCK_EX)) {
+		hvt_err_set(err, -errno, "lock %s: %s", r->path, strerror(errno));
+		goto err_remove;
+	}
+	fd = openat(r->fd, HELD_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(r->fd, 0755)) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		hvt_err_set(err, rc, "%s: %s", r->path, strerror(-rc));
+		goto err_remove;
+	}
+	close(fd);
+	return r;
+
+err_remove:
+	hvt_rm_rf(r->path);
+	if (r->fd >= 0)
+		close(r->fd);
+err_free:
+	free(r->path);
+	free(r);
+	return NULL;
+}
+
+const char *hvt_libvirtd_root_path(const struct hvt_libvirtd_root *r)
+{
+	return r->path;
+}
+
+void hvt_libvirtd_root_free(struct hvt_libvirtd_root *r)
+{
+	if (!r)
+		return;
+	/* removed while still held: no sweep takes it half-way */
+	hvt_rm_rf(r->path);
+	close(r->fd);
+	free(r->path);
+	free(r);
 }

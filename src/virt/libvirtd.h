@@ -38,6 +38,7 @@ struct hvt_libvirtd_opts {
 };
 
 struct hvt_libvirtd;
+struct hvt_libvirtd_root;
 
 /*
  * Make the daemon's directory tree (owned by the daemon's user) and its
@@ -127,6 +128,22 @@ const char *hvt_libvirtd_dest_protocol(struct hvt_libvirtd *d);
  */
 void hvt_libvirtd_collect(struct hvt_libvirtd *d, const char *dir, const char *prefix,
 			  struct hvt_strv *files);
+
+/*
+ * A short directory for the daemons of one case (their socket paths must
+ * fit sun_path): PARENT/hvt-lv-XXXXXX, mode 0755, held by the calling
+ * process (a lock on it) until hvt_libvirtd_root_free() or the process's
+ * death. The directories of this kind under parent whose holder died (a
+ * SIGKILLed case) are removed first. NULL with err set when the directory
+ * cannot be made.
+ */
+struct hvt_libvirtd_root *hvt_libvirtd_root_new(const char *parent, struct hvt_err *err);
+/* Its path (lives as long as r). */
+const char *hvt_libvirtd_root_path(const struct hvt_libvirtd_root *r);
+/* Remove the directory with all in it, then let it go. NULL is fine. */
+void hvt_libvirtd_root_free(struct hvt_libvirtd_root *r);
+/* Remove the directories under parent whose holder died; returns how many. */
+int hvt_libvirtd_root_sweep(const char *parent);
 
 /*
  * The last libvirt error of this thread as "message (code N)", saved

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "balloon.h"
+#include "scenario.h"
 
 struct scenario {
 	const char *name;
@@ -188,18 +189,16 @@ static int balloon_init(struct hvt_case *c, void **state, struct hvt_err *err)
 static void balloon_run(struct hvt_case *c, void *state)
 {
 	struct bt *b = state;
+	const struct scenario *sc;
 
 	if (!b->os || c->skipped)
 		return;
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(scenarios); i++) {
-		if (!strcmp(scenarios[i].name, b->scenario)) {
-			/* a step that fails a requirement ends the case: cleanup checks */
-			b->ran = true;
-			scenarios[i].fn(b);
-			return;
-		}
-	}
-	hvt_case_error(c, "unknown scenario '%s'", b->scenario);
+	sc = SCENARIO_CASE_FIND(c, scenarios, b->scenario);
+	if (!sc)
+		return;
+	/* a step that fails a requirement ends the case: cleanup checks */
+	b->ran = true;
+	sc->fn(b);
 }
 
 static void balloon_cleanup(struct hvt_case *c, void *state)

@@ -17,6 +17,7 @@
 #include <libvirt/virterror.h>
 
 #include "lvsuite.h"
+#include "scenario.h"
 #include "steps.h"
 
 #define DOMAIN "hvt"
@@ -475,7 +476,7 @@ static int setup(struct lt *t, struct hvt_err *err)
 {
 	const char *sprefix = "", *dprefix = "";
 	const char *tmp = getenv("TMPDIR");
-	char *tmpl, *src_dir, *dst_dir;
+	char *src_dir, *dst_dir;
 	char *kernel = NULL, *initrd = NULL, *disk, *console;
 	struct hvt_accel accel;
 	struct hvt_guest g;
@@ -486,22 +487,21 @@ static int setup(struct lt *t, struct hvt_err *err)
 	rc = versions(t, &sprefix, &dprefix, err);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	/* not the case's directory: too long for the sockets under it */
-	tmpl = hvt_asprintf("%s/hvt-lv-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	rc = hvt_guest_locate(&g, err);
 	if (rc)
 		return rc;
 	rc = hvt_accel_probe(&(struct hvt_accel_opts){ 0 }, &accel, err);
 	if (rc)
 		return rc;
-	/* short: the daemons' sockets and QEMU's monitor sockets live under it */
-	if (!mkdtemp(tmpl)) {
-		rc = hvt_err_set(err, -errno, "mkdtemp %s: %s", tmpl, strerror(errno));
-		free(tmpl);
-		return rc;
-	}
-	t->root = tmpl;
-	chmod(t->root, 0755);
+	/*
+	 * Short, so not the case's directory: the daemons' sockets and QEMU's
+	 * monitor sockets live under it. Held while the case runs; the next
+	 * case removes it if this one is killed.
+	 */
+	t->held = hvt_libvirtd_root_new(tmp && *tmp ? tmp : "/tmp", err);
+	if (!t->held)
+		return err->code;
+	t->root = hvt_libvirtd_root_path(t->held);
 	/* the longest socket libvirt makes there: the agent's channel */
 	if (strlen(t->root) + strlen(CHANNEL_PATH) + strlen(t->name) + strlen(CHANNEL_NAME) > 107)
 		return hvt_err_set(err, -ENAMETOOLONG, "%s%s%s%s is over the 107 bytes of a unix "
@@ -592,9 +592,7 @@ static void teardown(struct lt *t)
 	}
 	t->src = t->dst = NULL;
 	/* the logs are in the case's directory now */
-	if (t->root)
-		hvt_rm_rf(t->root);
-	free(t->root);
+	hvt_libvirtd_root_free(t->held);
 	free(t->share);
 	free(t->xml);
 	free(t->ram_sum);
@@ -633,17 +631,15 @@ static const struct scenario scenarios[] = {
 static void libvirt_run(struct hvt_case *c, void *state)
 {
 	struct lt *t = state;
+	const struct scenario *sc;
 
 	if (c->skipped)
 		return;
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(scenarios); i++) {
-		if (!strcmp(scenarios[i].name, t->scenario)) {
-			t->ran = true;
-			scenarios[i].fn(t);
-			return;
-		}
-	}
-	hvt_case_error(c, "unknown scenario '%s' (migrate, failure)", t->scenario);
+	sc = SCENARIO_CASE_FIND(c, scenarios, t->scenario);
+	if (!sc)
+		return;
+	t->ran = true;
+	sc->fn(t);
 }
 
 /* Each daemon back to empty (no domain, no QEMU), the console clean. */

@@ -25,7 +25,9 @@ struct lt {
 	unsigned long bandwidth;   /* MiB/s, 0: unlimited */
 
 	/* where things live: root (short, for socket paths) holds src/, dst/, share/ */
-	char *root, *share;
+	struct hvt_libvirtd_root *held;	/* root's directory, removed when its holder dies */
+	const char *root;
+	char *share;
 	char *xml;		   /* the domain's XML */
 	const char *name;	   /* the domain's name */
 	struct hvt_libvirtd *src, *dst;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "migration.h"
+#include "scenario.h"
 
 struct scenario {
 	const char *name;
@@ -219,17 +220,15 @@ static int migration_init(struct hvt_case *c, void **state, struct hvt_err *err)
 static void migration_run(struct hvt_case *c, void *state)
 {
 	struct mt *t = state;
+	const struct scenario *sc;
 
 	if (c->skipped)
 		return;
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(scenarios); i++) {
-		if (!strcmp(scenarios[i].name, t->scenario)) {
-			t->ran = true;
-			scenarios[i].fn(t);
-			return;
-		}
-	}
-	hvt_case_error(c, "unknown scenario '%s'", t->scenario);
+	sc = SCENARIO_CASE_FIND(c, scenarios, t->scenario);
+	if (!sc)
+		return;
+	t->ran = true;
+	sc->fn(t);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scenario.h"
 #include "storage.h"
 
 /* What a scenario needs made before it runs. */
@@ -50,14 +51,6 @@ static const struct scenario scenarios[] = {
 	{ "bad_qsd_missing", sc_bad_qsd_missing, NEEDS_NOTHING, 5 },
 	{ "bad_qsd_old", sc_bad_qsd_old, NEEDS_NOTHING, 5 },
 };
-
-static const struct scenario *find_scenario(const char *name)
-{
-	for (size_t i = 0; i < HVT_ARRAY_SIZE(scenarios); i++)
-		if (!strcmp(scenarios[i].name, name))
-			return &scenarios[i];
-	return NULL;
-}
 
 static int param_ms(struct hvt_case *c, const char *key, double dflt_s, int *out,
 		    struct hvt_err *err)
@@ -245,9 +238,9 @@ static int storage_init(struct hvt_case *c, void **state, struct hvt_err *err)
 		hvt_case_skip(c, "%s", skip);
 		return 0;
 	}
-	sc = name ? find_scenario(name) : NULL;
+	sc = SCENARIO_FIND(scenarios, name, err);
 	if (!sc) {
-		rc = hvt_err_set(err, -EINVAL, "scenario = %s: unknown", name ? name : "(none)");
+		rc = err->code;
 		goto err_free;
 	}
 	s->scenario = sc->name;
@@ -300,7 +293,8 @@ static void storage_run(struct hvt_case *c, void *state)
 		return;
 	/* a step that fails a requirement ends the case: cleanup checks */
 	s->ran = true;
-	find_scenario(s->scenario)->fn(s);
+	/* found by init */
+	SCENARIO_FIND(scenarios, s->scenario, NULL)->fn(s);
 }
 
 static void storage_cleanup(struct hvt_case *c, void *state)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -35,6 +36,56 @@ int itest_missing_is_failure(void)
 	const char *v = getenv("HVT_REQUIRE_GUEST");
 
 	return v && !strcmp(v, "1") ? -1 : 0;
+}
+
+/* Whether prog is on the PATH; says so on stderr when it is not. */
+static bool have_prog(const struct itest_group *g, const char *prog)
+{
+	char *path = hvt_which(prog);
+	bool found = path != NULL;
+
+	if (!found)
+		fprintf(stderr, "SKIP: %s not found%s%s%s\n", prog, g->hint ? " (" : "",
+			g->hint ? g->hint : "", g->hint ? ")" : "");
+	free(path);
+	return found;
+}
+
+int itest_group_setup(struct itest_group *g, void **state)
+{
+	const char *src = getenv("HVT_SRCDIR");
+
+	*state = g;
+	snprintf(g->tmpdir, sizeof(g->tmpdir), "/tmp/%s-XXXXXX", g->name);
+	if (!mkdtemp(g->tmpdir)) {
+		g->tmpdir[0] = '\0';
+		return -1;
+	}
+	if (g->mode && chmod(g->tmpdir, g->mode))
+		return -1;
+	snprintf(g->src, sizeof(g->src), "%s", src ? src : ".");
+	if (g->plan)
+		snprintf(g->plan_path, sizeof(g->plan_path), "%s/%s", g->src, g->plan);
+	g->have_progs = !g->qemu || have_prog(g, hvt_qemu_binary());
+	for (size_t i = 0; g->progs && g->progs[i]; i++)
+		g->have_progs &= have_prog(g, g->progs[i]);
+	if (!g->have_progs)
+		return itest_missing_is_failure();
+	if (!g->guest)
+		return 0;
+	if (itest_require_guest())
+		return itest_missing_is_failure();
+	g->have_guest = true;
+	return 0;
+}
+
+int itest_group_teardown(void **state)
+{
+	struct itest_group *g = *state;
+
+	if (g && g->tmpdir[0])
+		hvt_rm_rf(g->tmpdir);
+	return 0;
 }
 
 void itest_config(struct hvt_vm_config *cfg, const char *name, const char *const *devices)
@@ -127,6 +178,11 @@ int itest_run(const char *const *argv, const char *const *env, int timeout_ms, c
 
 int itest_count_procs(const char *prog, const char *needle)
 {
+	return itest_find_procs(prog, needle, NULL);
+}
+
+int itest_find_procs(const char *prog, const char *needle, pid_t *first)
+{
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	int n = 0;
@@ -154,8 +210,8 @@ int itest_count_procs(const char *prog, const char *needle)
 			if (!hvt_file_read(st, &stat, NULL, NULL)) {
 				char *p = strrchr(stat, ')');
 
-				if (!(p && p[1] == ' ' && p[2] == 'Z'))
-					n++;
+				if (!(p && p[1] == ' ' && p[2] == 'Z') && !n++ && first)
+					*first = (pid_t)atoi(de->d_name);
 				free(stat);
 			}
 		}
@@ -324,4 +380,25 @@ void itest_server_stop(struct itest_server *s)
 	if (!st.exited || st.code)
 		fail_msg("hvtest serve %s", hvt_proc_status_str(&st, buf, sizeof(buf)));
 	check_log_clean(s);
+}
+
+int itest_count_metric(struct json_object *c, const char *name)
+{
+	struct json_object *metrics = hvt_json_get(c, "metrics");
+	int n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(metrics); i++)
+		n += !strcmp(hvt_json_get_str(json_object_array_get_idx(metrics, i), "name"),
+			     name);
+	return n;
+}
+
+struct json_object *itest_run_results(const char *const *argv, const char *const *env,
+				      int timeout_ms, const char *results, char **out)
+{
+	int rc = itest_run(argv, env, timeout_ms, out);
+
+	if (rc != 0)
+		fail_msg("hvtest run: exit %d:\n%s", rc, *out);
+	return itest_results_latest(results);
 }

@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <setjmp.h>
+#include <stdbool.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 #include "hvtest.h"
@@ -39,6 +42,38 @@ int itest_require_guest(void);
  * missing guest fails.
  */
 int itest_missing_is_failure(void);
+/*
+ * A test group's fixture: a temporary directory of its own (removed at
+ * the end), the source tree, the plan it runs and which of its
+ * requirements are there. The test fills the first part; setup the rest.
+ */
+struct itest_group {
+	const char *name;		/* the directory is /tmp/NAME-XXXXXX */
+	const char *plan;		/* relative to the source tree; may be NULL */
+	const char *const *progs;	/* programs it needs (NULL-ended); may be NULL */
+	const char *hint;		/* where a missing program comes from; may be NULL */
+	bool qemu;			/* it needs QEMU (hvt_qemu_binary()) too */
+	bool guest;			/* it needs QEMU and the default guest */
+	mode_t mode;			/* of the directory; 0: 0700 */
+	char tmpdir[256];
+	char src[4096];			/* HVT_SRCDIR, or "." */
+	char plan_path[4096 + 512];	/* src/plan */
+	bool have_progs;		/* QEMU (when asked) and every one of progs are there */
+	bool have_guest;		/* and (when guest) QEMU and the default guest too */
+};
+
+/*
+ * The group setup of g (*state = g): make its directory, find its plan,
+ * look for its programs (and QEMU when g->qemu), then, when g->guest, for
+ * QEMU and the default guest; what is missing is said on stderr. Returns
+ * -1 when the directory cannot be made, itest_missing_is_failure() when
+ * something is missing, else 0. Tests skip with ITEST_NEED(g.have_progs)
+ * or ITEST_NEED(g.have_guest).
+ */
+int itest_group_setup(struct itest_group *g, void **state);
+/* The group teardown: removes the directory of the group in *state. */
+int itest_group_teardown(void **state);
+
 /* Skip the current test (with the reason printed by setup) if obj is NULL. */
 #define ITEST_NEED(obj)            \
 	do {                       \
@@ -63,6 +98,8 @@ const char *itest_hvtest(void);
 int itest_run(const char *const *argv, const char *const *env, int timeout_ms, char **out);
 /* Number of live processes whose command line contains both prog and needle. */
 int itest_count_procs(const char *prog, const char *needle);
+/* The same, with the pid of the first one found in *first (may be NULL). */
+int itest_find_procs(const char *prog, const char *needle, pid_t *first);
 /* Number of live qemu-system processes whose command line contains needle. */
 int itest_count_qemu(const char *needle);
 /* The case named name in a "results show --json" case list; fails the test if none. */
@@ -79,6 +116,15 @@ struct json_object *itest_results_latest(const char *results);
 struct json_object *itest_find_case(struct json_object *cases, const char *shortname);
 /* Whether case c recorded a check named name with that status ("pass"...). */
 bool itest_has_check(struct json_object *c, const char *name, const char *status);
+/* How many values of metric name case c recorded. */
+int itest_count_metric(struct json_object *c, const char *name);
+/*
+ * Run "hvtest run" argv as itest_run() does, fail the test unless it
+ * exits 0 (with its output, *out), and return the run's JSON from the
+ * results directory results, as itest_results_latest().
+ */
+struct json_object *itest_run_results(const char *const *argv, const char *const *env,
+				      int timeout_ms, const char *results, char **out);
 
 /*
  * chromium --headless --dump-dom: the DOM of url after its scripts ran

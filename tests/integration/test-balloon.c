@@ -9,29 +9,13 @@
 
 #include "itest.h"
 
-static char tmpdir[] = "/tmp/hvt-balloon-XXXXXX";
-static char plan[4096];
-static bool have_guest;
+static struct itest_group g = {
+	.name = "hvt-balloon", .plan = "suites/balloon/balloon.cfg", .guest = true,
+};
 
 static int group_setup(void **state)
 {
-	const char *s = getenv("HVT_SRCDIR");
-
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(plan, sizeof(plan), "%s/suites/balloon/balloon.cfg", s ? s : ".");
-	if (itest_require_guest())
-		return itest_missing_is_failure();
-	have_guest = true;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	hvt_rm_rf(tmpdir);
-	return 0;
+	return itest_group_setup(&g, state);
 }
 
 /* The CI share: one scenario of each kind, a modern device, a skip. */
@@ -74,38 +58,16 @@ static bool has_check(struct json_object *c, const char *prefix, const char *sta
 	return false;
 }
 
-static int count_metric(struct json_object *c, const char *name)
-{
-	struct json_object *metrics = hvt_json_get(c, "metrics");
-	int n = 0;
-
-	for (size_t i = 0; i < json_object_array_length(metrics); i++)
-		n += !strcmp(hvt_json_get_str(json_object_array_get_idx(metrics, i), "name"),
-			     name);
-	return n;
-}
-
 static void test_ci_share(void **state)
 {
-	char *results = hvt_asprintf("%s/results", tmpdir), *out = NULL;
+	char *results = hvt_asprintf("%s/results", g.tmpdir), *out = NULL;
 	const char *argv[] = { itest_hvtest(), "run", "-j", "2", "--timeout", "300",
-			       "--results", results, plan, ci_filter, NULL };
-	const char *show[] = { itest_hvtest(), "results", "--results", results, "show",
-			       "latest", "--json", NULL };
-	char *json = NULL;
-	struct hvt_err err = HVT_ERR_INIT;
+			       "--results", results, g.plan_path, ci_filter, NULL };
 	struct json_object *doc, *cases, *c;
-	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
-	rc = itest_run(argv, NULL, 900000, &out);
-	if (rc != 0)
-		fail_msg("hvtest run: exit %d:\n%s", rc, out);
-	rc = itest_run(show, NULL, 60000, &json);
-	doc = hvt_json_parse(json, &err);
-	if (rc != 0 || !doc)
-		fail_msg("results show: exit %d, %s:\n%s", rc, err.msg, json);
+	ITEST_NEED(g.have_guest);
+	doc = itest_run_results(argv, NULL, 900000, results, &out);
 	cases = hvt_json_get(doc, "cases");
 	assert_int_equal(json_object_array_length(cases), 12);
 	for (size_t i = 0; i < json_object_array_length(cases); i++) {
@@ -124,11 +86,11 @@ static void test_ci_share(void **state)
 	assert_true(has_check(c, "QEMU running", "pass"));
 	assert_true(has_check(c, "console m0 clean", "pass"));
 	assert_true(has_check(c, "final actual equals target", "pass"));
-	assert_true(count_metric(c, "settle") >= 1);
-	assert_true(count_metric(c, "target") >= 2);
-	assert_true(count_metric(c, "actual") >= 2);
-	assert_true(count_metric(c, "guest_memtotal") >= 2);
-	assert_true(count_metric(c, "guest_free") >= 2);
+	assert_true(itest_count_metric(c, "settle") >= 1);
+	assert_true(itest_count_metric(c, "target") >= 2);
+	assert_true(itest_count_metric(c, "actual") >= 2);
+	assert_true(itest_count_metric(c, "guest_memtotal") >= 2);
+	assert_true(itest_count_metric(c, "guest_free") >= 2);
 	c = find_case(cases, "basic.stats", "transitional");
 	assert_true(has_check(c, "stat-total-memory matches MemTotal", "pass"));
 	c = find_case(cases, "basic.no_device", "transitional");
@@ -143,13 +105,12 @@ static void test_ci_share(void **state)
 	assert_true(has_check(c, "console m1 clean", "pass"));
 	/* RAM compared after each of the three migrations of a guest left idle */
 	c = find_case(cases, "migration.migrate_loop_settled", "transitional");
-	assert_int_equal(count_metric(c, "ram_pages_differing"), 3);
+	assert_int_equal(itest_count_metric(c, "ram_pages_differing"), 3);
 	assert_true(has_check(c, "loop 3 migrate: guest RAM identical on both sides", "pass"));
 	json_object_put(doc);
-	free(json);
 	free(out);
 	free(results);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 }
 
 int main(void)
@@ -158,5 +119,5 @@ int main(void)
 		cmocka_unit_test(test_ci_share),
 	};
 
-	return cmocka_run_group_tests_name("balloon", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("balloon", tests, group_setup, itest_group_teardown);
 }

@@ -19,42 +19,19 @@
 
 #include "itest.h"
 
-static char tmpdir[] = "/tmp/hvt-itest-blktrace-XXXXXX";
-static char srcdir[4096];
-static bool have_qemu, have_guest;
+static const char *const blktrace_progs[] = { "qemu-img", NULL };
+static struct itest_group g = {
+	.name = "hvt-itest-blktrace", .qemu = true, .progs = blktrace_progs, .guest = true,
+};
 
 static int group_setup(void **state)
 {
-	const char *src = getenv("HVT_SRCDIR");
-	char *qemu = hvt_which(hvt_qemu_binary()), *img = hvt_which("qemu-img");
-
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(srcdir, sizeof(srcdir), "%s", src ? src : ".");
-	have_qemu = qemu && img;
-	free(qemu);
-	free(img);
-	if (!have_qemu) {
-		fprintf(stderr, "SKIP: %s or qemu-img not found\n", hvt_qemu_binary());
-		return itest_missing_is_failure();
-	}
-	have_guest = itest_require_guest() == 0;
-	if (!have_guest && itest_missing_is_failure())
-		return -1;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	hvt_rm_rf(tmpdir);
-	return 0;
+	return itest_group_setup(&g, state);
 }
 
 static char *path(const char *name)
 {
-	return hvt_asprintf("%s/%s", tmpdir, name);
+	return hvt_asprintf("%s/%s", g.tmpdir, name);
 }
 
 static void write_text(const char *file, const char *text)
@@ -133,8 +110,8 @@ static int hvtest(const char *const *args, const char *cwd, int timeout_ms, char
 static struct json_object *run_plan(const char *name, const char *text, const char *filter,
 				    struct json_object **doc, int *rc)
 {
-	char *plan = hvt_asprintf("%s/%s.cfg", tmpdir, name);
-	char *results = hvt_asprintf("%s/%s-results", tmpdir, name);
+	char *plan = hvt_asprintf("%s/%s.cfg", g.tmpdir, name);
+	char *results = hvt_asprintf("%s/%s-results", g.tmpdir, name);
 	const char *run[] = { "run", "-j", "2", "--results", results, plan, filter, NULL };
 	const char *show[] = { "results", "--results", results, "show", "latest", "--json", NULL };
 	struct hvt_err err = HVT_ERR_INIT;
@@ -145,7 +122,7 @@ static struct json_object *run_plan(const char *name, const char *text, const ch
 	if (hvtest(show, NULL, 60000, &json) || !(*doc = hvt_json_parse(json, &err)))
 		fail_msg("results show: %s\n%s\nrun:\n%s", err.msg, json, out);
 	fprintf(stderr, "%s", out);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 	free(out);
 	free(json);
 	free(results);
@@ -153,23 +130,11 @@ static struct json_object *run_plan(const char *name, const char *text, const ch
 	return hvt_json_get(*doc, "cases");
 }
 
-static struct json_object *find_case(struct json_object *cases, const char *part)
-{
-	for (size_t i = 0; i < json_object_array_length(cases); i++) {
-		struct json_object *c = json_object_array_get_idx(cases, i);
-
-		if (strstr(hvt_json_get_str(c, "name"), part))
-			return c;
-	}
-	fail_msg("no case named *%s*", part);
-	return NULL;
-}
-
-/* Check name of case part: its status must be status and its message hold want. */
-static void want_check(struct json_object *cases, const char *part, const char *name,
+/* Check name of the case shortname: its status must be status and its message hold want. */
+static void want_check(struct json_object *cases, const char *shortname, const char *name,
 			 const char *status, const char *want)
 {
-	struct json_object *c = find_case(cases, part), *checks = hvt_json_get(c, "checks");
+	struct json_object *c = itest_find_case(cases, shortname), *checks = hvt_json_get(c, "checks");
 
 	for (size_t i = 0; i < json_object_array_length(checks); i++) {
 		struct json_object *k = json_object_array_get_idx(checks, i);
@@ -178,22 +143,22 @@ static void want_check(struct json_object *cases, const char *part, const char *
 		if (strcmp(hvt_json_get_str(k, "name"), name))
 			continue;
 		if (strcmp(hvt_json_get_str(k, "status"), status) || (want && !strstr(msg, want)))
-			fail_msg("%s: check %s %s '%s', expected %s with '%s'", part, name,
+			fail_msg("%s: check %s %s '%s', expected %s with '%s'", shortname, name,
 				 hvt_json_get_str(k, "status"), msg, status, want ? want : "");
 		return;
 	}
-	fail_msg("%s: no check %s", part, name);
+	fail_msg("%s: no check %s", shortname, name);
 }
 
-/* Case part must have ended with outcome, and its reason hold want (may be NULL). */
-static void want_case(struct json_object *cases, const char *part, const char *outcome,
+/* The case shortname must have ended with outcome, and its reason hold want (may be NULL). */
+static void want_case(struct json_object *cases, const char *shortname, const char *outcome,
 			const char *want)
 {
-	struct json_object *c = find_case(cases, part);
+	struct json_object *c = itest_find_case(cases, shortname);
 	const char *got = hvt_json_get_str(c, "outcome"), *reason = hvt_json_get_str(c, "reason");
 
 	if (strcmp(got, outcome) || (want && (!reason || !strstr(reason, want))))
-		fail_msg("%s: outcome %s (%s), expected %s with '%s'", part, got,
+		fail_msg("%s: outcome %s (%s), expected %s with '%s'", shortname, got,
 			 reason ? reason : "", outcome, want ? want : "");
 }
 
@@ -209,7 +174,7 @@ static void capture(const char *workload, const char *out)
 	if (!strstr(log, "  write ") || !strstr(log, "  flush ") || !strstr(log, "  discard "))
 		fail_msg("capture %s: a write, a flush and a discard expected:\n%s", workload, log);
 	free(log);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 }
 
 /* Two workloads captured from the guest replay identically on qcow2 and raw. */
@@ -220,7 +185,7 @@ static void test_capture_replay(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	capture("mkfs-copy", mkfs);
 	capture("fio-mixed", fio);
 	text = hvt_asprintf("type = qtest-block-trace\n"
@@ -265,11 +230,11 @@ static void test_suite_plan(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_qemu);
-	rc = hvtest(argv, srcdir, 900000, &out);
+	ITEST_NEED(g.have_progs);
+	rc = hvtest(argv, g.src, 900000, &out);
 	if (rc || !strstr(out, " 0 fail, 0 error,"))
 		fail_msg("hvtest run suites/qtest/blktrace.cfg: %d\n%s", rc, out);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 	free(out);
 	free(results);
 }
@@ -281,7 +246,7 @@ static void test_suite_plan(void **state)
  */
 static void test_controls(void **state)
 {
-	char *ops = hvt_asprintf("%s/suites/qtest/traces/all-ops.trace", srcdir);
+	char *ops = hvt_asprintf("%s/suites/qtest/traces/all-ops.trace", g.src);
 	char *dbg = path("blkdebug.cfg"), *wrap = path("qemu-wrapper"), *log = path("wrapper.log");
 	char *ref = path("reference.qcow2"), *text, *wrap_text, *used = NULL;
 	struct hvt_err err = HVT_ERR_INIT;
@@ -289,7 +254,7 @@ static void test_controls(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_qemu);
+	ITEST_NEED(g.have_progs);
 	write_text(dbg, "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\n");
 	wrap_text = hvt_asprintf("#!/bin/sh\necho \"$@\" >> %s\nexec %s \"$@\"\n", log,
 				 hvt_qemu_binary());
@@ -345,7 +310,7 @@ static void test_controls(void **state)
 /* Bad input: clear errors, QEMU gone, nothing left behind. */
 static void test_bad_input(void **state)
 {
-	char *ops = hvt_asprintf("%s/suites/qtest/traces/all-ops.trace", srcdir);
+	char *ops = hvt_asprintf("%s/suites/qtest/traces/all-ops.trace", g.src);
 	char *bad = path("bad.trace"), *odd = path("odd.trace"), *long_trace = path("long.trace");
 	char *killer = path("qemu-killer"), *text, *killer_text;
 	struct hvt_buf b = HVT_BUF_INIT;
@@ -353,7 +318,7 @@ static void test_bad_input(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_qemu);
+	ITEST_NEED(g.have_progs);
 	write_text(bad, "hvtest blktrace 1\n0 write 0 4096\n5 wrte 4096 4096\n");
 	write_text(odd, "fio version 2 iolog\n/dev/vdb add\n/dev/vdb write 100 512\n");
 	hvt_buf_addf(&b, "hvtest blktrace 1\nsize 16777216\n");
@@ -378,7 +343,7 @@ static void test_bad_input(void **state)
 			    "        blk_device_opts = discard=off\n"
 			    "    - bad_fmt:\n        tracefile = %s\n        target_fmt = vmdk\n"
 			    "    - killed:\n        tracefile = %s\n        target_qemu = %s\n",
-			    bad, odd, tmpdir, ops, tmpdir, ops, ops, long_trace, killer);
+			    bad, odd, g.tmpdir, ops, g.tmpdir, ops, ops, long_trace, killer);
 	cases = run_plan("bad", text, NULL, &doc, &rc);
 	assert_int_equal(rc, 1);
 	want_case(cases, "malformed", "error", "bad.trace:3: expected an operation (read, "
@@ -412,5 +377,5 @@ int main(void)
 		cmocka_unit_test(test_capture_replay),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, itest_group_teardown);
 }

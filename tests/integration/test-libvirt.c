@@ -5,7 +5,8 @@
  * "hvtest run -j 2" on a CI share of suites/libvirt/libvirt.cfg (every
  * control method, every source/destination set-up, a failure, a skipped
  * version combination) and the checks its cases must record; last, a
- * SIGKILLed hvtest leaves no daemon and no QEMU behind.
+ * SIGKILLed hvtest leaves no daemon and no QEMU behind, and the next case
+ * removes the directory it left.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -18,38 +19,16 @@
 #include "itest.h"
 #include "libvirtd.h"
 
-static char tmpdir[] = "/tmp/hlv-XXXXXX";
-static char plan[4096];
-static bool have_guest, have_libvirt;
+static const char *const libvirt_progs[] = { "libvirtd", "tini", NULL };
+/* a short directory name: the daemons' sockets live below it (sun_path) */
+static struct itest_group g = {
+	.name = "hlv", .plan = "suites/libvirt/libvirt.cfg", .guest = true,
+	.progs = libvirt_progs, .hint = "scripts/deps installs it", .mode = 0755,
+};
 
 static int group_setup(void **state)
 {
-	const char *s = getenv("HVT_SRCDIR");
-	char *lv = hvt_which("libvirtd"), *tini = hvt_which("tini");
-
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	chmod(tmpdir, 0755);
-	snprintf(plan, sizeof(plan), "%s/suites/libvirt/libvirt.cfg", s ? s : ".");
-	have_libvirt = lv && tini;
-	free(lv);
-	free(tini);
-	if (!have_libvirt) {
-		fprintf(stderr, "libvirt: libvirtd or tini missing (scripts/deps installs them)\n");
-		return itest_missing_is_failure();
-	}
-	if (itest_require_guest())
-		return itest_missing_is_failure();
-	have_guest = true;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	hvt_rm_rf(tmpdir);
-	return 0;
+	return itest_group_setup(&g, state);
 }
 
 /* The module alone: errors name their input; a daemon starts, answers, dies whole. */
@@ -59,11 +38,11 @@ static void test_daemon(void **state)
 	struct hvt_libvirtd *a, *b;
 	unsigned int flags;
 	enum hvt_domain_control ctl;
-	char *da = hvt_asprintf("%s/a", tmpdir), *db = hvt_asprintf("%s/b", tmpdir);
+	char *da = hvt_asprintf("%s/a", g.tmpdir), *db = hvt_asprintf("%s/b", g.tmpdir);
 	pid_t pid;
 
 	(void)state;
-	ITEST_NEED(have_libvirt);
+	ITEST_NEED(g.have_progs);
 	/* bad input */
 	assert_null(hvt_libvirtd_new(&(struct hvt_libvirtd_opts){ .dir = da,
 							      .user = "no-such-user-x" }, &err));
@@ -133,36 +112,20 @@ static const char *const tck_checks[] = {
 	"destination state as expected",
 };
 
-/* The cases' hvt-lv-* directories there are now (hvtest runs with TMPDIR=tmpdir). */
+/* The cases' hvt-lv-* directories there are now (hvtest runs with TMPDIR=the group directory). */
 static void list_roots(struct hvt_strv *sv)
 {
 	struct dirent *e;
-	DIR *d = opendir(tmpdir);
+	DIR *d = opendir(g.tmpdir);
 
 	while (d && (e = readdir(d)))
 		if (!strncmp(e->d_name, "hvt-lv-", 7))
-			hvt_strv_pushf(sv, "%s/%s", tmpdir, e->d_name);
+			hvt_strv_pushf(sv, "%s/%s", g.tmpdir, e->d_name);
 	if (d)
 		closedir(d);
 }
 
-static void remove_new_roots(const struct hvt_strv *before)
-{
-	struct hvt_strv now = HVT_STRV_INIT;
-
-	list_roots(&now);
-	for (size_t i = 0; i < now.n; i++) {
-		size_t j;
-
-		for (j = 0; j < before->n && strcmp(before->v[j], now.v[i]); j++)
-			;
-		if (j == before->n)
-			hvt_rm_rf(now.v[i]);
-	}
-	hvt_strv_release(&now);
-}
-
-/* The first /tmp/hvt-lv-* directory not in before (caller frees), or NULL. */
+/* The first hvt-lv-* directory not in before (caller frees), or NULL. */
 static char *new_root(const struct hvt_strv *before)
 {
 	struct hvt_strv now = HVT_STRV_INIT;
@@ -197,23 +160,19 @@ static int count_processes(const char *root)
 
 static void test_ci_share(void **state)
 {
-	char *results = hvt_asprintf("%s/results", tmpdir), *out = NULL;
-	char *tmpenv = hvt_asprintf("TMPDIR=%s", tmpdir);
+	char *results = hvt_asprintf("%s/results", g.tmpdir), *out = NULL;
+	char *tmpenv = hvt_asprintf("TMPDIR=%s", g.tmpdir);
 	const char *env[] = { tmpenv, NULL };
 	const char *argv[] = { itest_hvtest(), "run", "-j", "2", "--timeout", "1200",
-			       "--results", results, plan, ci_filter, NULL };
+			       "--results", results, g.plan_path, ci_filter, NULL };
 	struct hvt_strv before = HVT_STRV_INIT;
 	struct json_object *doc, *cases, *c;
 	char *left;
-	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	list_roots(&before);
-	rc = itest_run(argv, env, 2400000, &out);
-	if (rc != 0)
-		fail_msg("hvtest run: exit %d:\n%s", rc, out);
-	doc = itest_results_latest(results);
+	doc = itest_run_results(argv, env, 2400000, results, &out);
 	cases = hvt_json_get(doc, "cases");
 	assert_int_equal(json_object_array_length(cases), CI_CASES);
 	for (size_t i = 0; i < json_object_array_length(cases); i++) {
@@ -283,19 +242,19 @@ static void test_ci_share(void **state)
 /* hvtest SIGKILLed mid-case: its daemons and their QEMUs die with it. */
 static void test_sigkill(void **state)
 {
-	char *results = hvt_asprintf("%s/results-kill", tmpdir);
-	const char *argv[] = { itest_hvtest(), "run", "--results", results, plan,
+	char *results = hvt_asprintf("%s/results-kill", g.tmpdir);
+	const char *argv[] = { itest_hvtest(), "run", "--results", results, g.plan_path,
 			       "only matrix.normal.persistent_running.no_domain", NULL };
 	struct hvt_strv before = HVT_STRV_INIT;
 	struct hvt_proc *p;
 	struct hvt_err err = HVT_ERR_INIT;
 	int64_t deadline = hvt_now_ms() + 300000;
-	char *root = NULL, *tmpenv = hvt_asprintf("TMPDIR=%s", tmpdir);
+	char *root = NULL, *tmpenv = hvt_asprintf("TMPDIR=%s", g.tmpdir);
 	const char *env[] = { tmpenv, NULL };
 	int n = 0;
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	list_roots(&before);
 	p = hvt_proc_spawn(&(struct hvt_proc_opts){ .argv = argv, .env = env }, &err);
 	if (!p)
@@ -318,10 +277,20 @@ static void test_sigkill(void **state)
 	while (count_processes(root) > 0 && hvt_ms_left(deadline))
 		usleep(100000);
 	assert_int_equal(count_processes(root), 0);
+	/* the killed case's directory is left; the next case to start removes it */
+	assert_int_equal(access(root, F_OK), 0);
+	deadline = hvt_now_ms() + 20000;
+	do {
+		struct hvt_libvirtd_root *next = hvt_libvirtd_root_new(g.tmpdir, &err);
+
+		if (!next)
+			fail_msg("%s", err.msg);
+		hvt_libvirtd_root_free(next);
+	} while (access(root, F_OK) == 0 && hvt_ms_left(deadline) && !usleep(100000));
+	if (access(root, F_OK) == 0)
+		fail_msg("%s is left after the next case started", root);
 	free(root);
 	free(results);
-	/* nothing ran to remove the killed case's directory */
-	remove_new_roots(&before);
 	hvt_strv_release(&before);
 	free(tmpenv);
 }
@@ -334,5 +303,5 @@ int main(void)
 		cmocka_unit_test(test_sigkill),
 	};
 
-	return cmocka_run_group_tests_name("libvirt", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("libvirt", tests, group_setup, itest_group_teardown);
 }

@@ -13,37 +13,21 @@
 
 #include "itest.h"
 
-static char tmpdir[] = "/tmp/hvt-mig-XXXXXX";
-static char plan[4096];
-static bool have_guest;
+static struct itest_group g = {
+	.name = "hvt-mig", .plan = "suites/migration/migration.cfg", .guest = true,
+};
 
 static int group_setup(void **state)
 {
-	const char *s = getenv("HVT_SRCDIR");
-
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(plan, sizeof(plan), "%s/suites/migration/migration.cfg", s ? s : ".");
-	if (itest_require_guest())
-		return itest_missing_is_failure();
-	have_guest = true;
-	return 0;
+	return itest_group_setup(&g, state);
 }
 
-static int group_teardown(void **state)
-{
-	(void)state;
-	hvt_rm_rf(tmpdir);
-	return 0;
-}
-
-/* A default-guest machine in tmpdir/NAME; -incoming when incoming is not NULL. */
+/* A default-guest machine in the group directory/NAME; -incoming when incoming is not NULL. */
 static struct hvt_vm *machine(const char *name, const char *incoming, bool boot)
 {
 	struct hvt_err err = HVT_ERR_INIT;
 	struct hvt_vm_config cfg;
-	char *wd = hvt_asprintf("%s/%s", tmpdir, name);
+	char *wd = hvt_asprintf("%s/%s", g.tmpdir, name);
 	struct hvt_vm *vm;
 
 	itest_config(&cfg, name, NULL);
@@ -73,7 +57,7 @@ static void test_bad_input(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	src = machine("bad-src", NULL, true);
 
 	/* a capability this QEMU does not know: refused before anything is sent */
@@ -116,7 +100,7 @@ static void test_bad_input(void **state)
 	itest_ok(hvt_qga_ping(hvt_vm_qga(src), 30000, &err), &err);
 	hvt_vm_free(dst);
 	hvt_vm_free(src);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 }
 
 /*
@@ -132,11 +116,11 @@ static void test_transports(void **state)
 	char name[32];
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	src = machine("t-src", NULL, true);
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(ts); i++) {
 		struct hvt_migrate_opts o = {
-			.transport = ts[i], .dir = tmpdir,
+			.transport = ts[i], .dir = g.tmpdir,
 			.caps = (const char *const[]){ "events", NULL },
 		};
 		struct hvt_migrate_stats st;
@@ -163,7 +147,7 @@ static void test_transports(void **state)
 		itest_ok(hvt_vm_wait_agent(src, ITEST_BOOT_MS, &err), &err);
 	}
 	hvt_vm_free(src);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 }
 
 /*
@@ -174,7 +158,7 @@ static void test_transports(void **state)
  */
 static void test_plan_xfail(void **state)
 {
-	const char *argv[] = { itest_hvtest(), "plan", "show", "--json", plan, NULL };
+	const char *argv[] = { itest_hvtest(), "plan", "show", "--json", g.plan_path, NULL };
 	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *doc;
 	char *out = NULL;
@@ -234,65 +218,19 @@ static const char ci_filter[] =
 	"bad_input.unknown_capability";
 #define CI_CASES 9
 
-static struct json_object *find_case(struct json_object *cases, const char *shortname)
-{
-	for (size_t i = 0; i < json_object_array_length(cases); i++) {
-		struct json_object *c = json_object_array_get_idx(cases, i);
-
-		if (!strcmp(hvt_json_get_str(c, "shortname"), shortname))
-			return c;
-	}
-	fail_msg("no case %s", shortname);
-	return NULL;
-}
-
-static bool has_check(struct json_object *c, const char *name, const char *status)
-{
-	struct json_object *checks = hvt_json_get(c, "checks");
-
-	for (size_t i = 0; i < json_object_array_length(checks); i++) {
-		struct json_object *k = json_object_array_get_idx(checks, i);
-
-		if (!strcmp(hvt_json_get_str(k, "name"), name) &&
-		    !strcmp(hvt_json_get_str(k, "status"), status))
-			return true;
-	}
-	return false;
-}
-
-static bool has_metric(struct json_object *c, const char *name)
-{
-	struct json_object *metrics = hvt_json_get(c, "metrics");
-
-	for (size_t i = 0; i < json_object_array_length(metrics); i++)
-		if (!strcmp(hvt_json_get_str(json_object_array_get_idx(metrics, i), "name"), name))
-			return true;
-	return false;
-}
-
 static void test_ci_share(void **state)
 {
-	char *results = hvt_asprintf("%s/results", tmpdir), *out = NULL, *json = NULL;
+	char *results = hvt_asprintf("%s/results", g.tmpdir), *out = NULL;
 	const char *argv[] = { itest_hvtest(), "run", "-j", "2", "--timeout", "600",
-			       "--results", results, plan, ci_filter, NULL };
-	const char *show[] = { itest_hvtest(), "results", "--results", results, "show",
-			       "latest", "--json", NULL };
+			       "--results", results, g.plan_path, ci_filter, NULL };
 	static const char *const metrics[] = { "total_time", "downtime", "setup_time",
 					       "transferred", "dirty_sync_count",
 					       "pages_per_second", "ram_pages_differing" };
-	struct hvt_err err = HVT_ERR_INIT;
 	struct json_object *doc, *cases, *c;
-	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
-	rc = itest_run(argv, NULL, 1500000, &out);
-	if (rc != 0)
-		fail_msg("hvtest run: exit %d:\n%s", rc, out);
-	rc = itest_run(show, NULL, 60000, &json);
-	doc = hvt_json_parse(json, &err);
-	if (rc != 0 || !doc)
-		fail_msg("results show: exit %d, %s:\n%s", rc, err.msg, json);
+	ITEST_NEED(g.have_guest);
+	doc = itest_run_results(argv, NULL, 1500000, results, &out);
 	cases = hvt_json_get(doc, "cases");
 	assert_int_equal(json_object_array_length(cases), CI_CASES);
 	for (size_t i = 0; i < json_object_array_length(cases); i++) {
@@ -303,44 +241,43 @@ static void test_ci_share(void **state)
 				 hvt_json_get_str(k, "outcome"), out);
 	}
 	/* a migration's checks and metrics */
-	c = find_case(cases, "matrix.unix.running.events.idle.pc");
-	assert_true(has_check(c, "migrate: completed", "pass"));
-	assert_true(has_check(c, "migrate: MIGRATION events in order", "pass"));
-	assert_true(has_check(c, "migrate: source in postmigrate", "pass"));
-	assert_true(has_check(c, "migrate: guest RAM identical", "pass"));
-	assert_true(has_check(c, "migrate: devices the same on the destination", "pass"));
-	assert_true(has_check(c, "migrate: agent answers on the destination", "pass"));
-	assert_true(has_check(c, "console m1 clean", "pass"));
+	c = itest_find_case(cases, "matrix.unix.running.events.idle.pc");
+	assert_true(itest_has_check(c, "migrate: completed", "pass"));
+	assert_true(itest_has_check(c, "migrate: MIGRATION events in order", "pass"));
+	assert_true(itest_has_check(c, "migrate: source in postmigrate", "pass"));
+	assert_true(itest_has_check(c, "migrate: guest RAM identical", "pass"));
+	assert_true(itest_has_check(c, "migrate: devices the same on the destination", "pass"));
+	assert_true(itest_has_check(c, "migrate: agent answers on the destination", "pass"));
+	assert_true(itest_has_check(c, "console m1 clean", "pass"));
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(metrics); i++)
-		if (!has_metric(c, metrics[i]))
+		if (!itest_count_metric(c, metrics[i]))
 			fail_msg("no metric %s", metrics[i]);
 	/* a paused guest stays paused */
-	c = find_case(cases, "matrix.tcp.paused.none.idle.q35");
-	assert_true(has_check(c, "migrate: destination paused", "pass"));
+	c = itest_find_case(cases, "matrix.tcp.paused.none.idle.q35");
+	assert_true(itest_has_check(c, "migrate: destination paused", "pass"));
 	/* multifd over exec: refused with QEMU's reason, the source goes on */
-	c = find_case(cases, "matrix.exec.running.multifd.idle.pc");
-	assert_true(has_check(c, "migrate: refused", "pass"));
-	assert_true(has_check(c, "migrate: source running", "pass"));
-	c = find_case(cases, "workaround.fd.xbzrle.disk.pc");
+	c = itest_find_case(cases, "matrix.exec.running.multifd.idle.pc");
+	assert_true(itest_has_check(c, "migrate: refused", "pass"));
+	assert_true(itest_has_check(c, "migrate: source running", "pass"));
+	c = itest_find_case(cases, "workaround.fd.xbzrle.disk.pc");
 	/* two migrations in a row, both with every page */
-	assert_true(has_check(c, "migrate 1: guest RAM identical", "pass"));
-	assert_true(has_check(c, "migrate 2: guest RAM identical", "pass"));
-	assert_true(has_check(c, "migrate: fio verify clean", "pass"));
-	c = find_case(cases, "failure.fd.cancel.pc");
-	assert_true(has_check(c, "cancel: source running", "pass"));
-	assert_true(has_check(c, "cancel: destination QEMU ends cleanly", "pass"));
-	assert_true(has_check(c, "second migration: guest RAM identical", "pass"));
-	c = find_case(cases, "failure.tcp.postcopy_recover_cut.pc");
-	assert_true(has_check(c, "postcopy: recovered", "pass"));
-	assert_true(has_check(c, "postcopy: guest RAM identical", "pass"));
-	c = find_case(cases, "bad_input.port_in_use.cmdline");
-	assert_true(has_check(c, "bad input: one clear error", "pass"));
-	assert_true(has_check(c, "bad input: both QEMUs gone afterwards", "pass"));
+	assert_true(itest_has_check(c, "migrate 1: guest RAM identical", "pass"));
+	assert_true(itest_has_check(c, "migrate 2: guest RAM identical", "pass"));
+	assert_true(itest_has_check(c, "migrate: fio verify clean", "pass"));
+	c = itest_find_case(cases, "failure.fd.cancel.pc");
+	assert_true(itest_has_check(c, "cancel: source running", "pass"));
+	assert_true(itest_has_check(c, "cancel: destination QEMU ends cleanly", "pass"));
+	assert_true(itest_has_check(c, "second migration: guest RAM identical", "pass"));
+	c = itest_find_case(cases, "failure.tcp.postcopy_recover_cut.pc");
+	assert_true(itest_has_check(c, "postcopy: recovered", "pass"));
+	assert_true(itest_has_check(c, "postcopy: guest RAM identical", "pass"));
+	c = itest_find_case(cases, "bad_input.port_in_use.cmdline");
+	assert_true(itest_has_check(c, "bad input: one clear error", "pass"));
+	assert_true(itest_has_check(c, "bad input: both QEMUs gone afterwards", "pass"));
 	json_object_put(doc);
-	free(json);
 	free(out);
 	free(results);
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
 }
 
 int main(void)
@@ -352,5 +289,5 @@ int main(void)
 		cmocka_unit_test(test_ci_share),
 	};
 
-	return cmocka_run_group_tests_name("migration", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("migration", tests, group_setup, itest_group_teardown);
 }

@@ -12,33 +12,13 @@
 
 #include "itest.h"
 
-static char tmpdir[] = "/tmp/hvt-itest-rtc-XXXXXX";
-static char qtest_cfg[4096];
-static bool have_qemu;
+static struct itest_group g = {
+	.name = "hvt-itest-rtc", .plan = "suites/qtest/qtest.cfg", .qemu = true,
+};
 
 static int group_setup(void **state)
 {
-	const char *src = getenv("HVT_SRCDIR");
-	char *qemu = hvt_which(hvt_qemu_binary());
-
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(qtest_cfg, sizeof(qtest_cfg), "%s/suites/qtest/qtest.cfg", src ? src : ".");
-	if (!qemu) {
-		fprintf(stderr, "SKIP: %s not found\n", hvt_qemu_binary());
-		return itest_missing_is_failure();
-	}
-	free(qemu);
-	have_qemu = true;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	hvt_rm_rf(tmpdir);
-	return 0;
+	return itest_group_setup(&g, state);
 }
 
 /*
@@ -50,42 +30,23 @@ static int group_teardown(void **state)
 static struct json_object *run_plan(const char *name, const char *filter, const char *body,
 				    struct json_object **doc, int *rc)
 {
-	char *plan = hvt_asprintf("%s/%s.cfg", tmpdir, name);
-	char *results = hvt_asprintf("%s/%s-results", tmpdir, name);
-	char *text = hvt_asprintf("include %s\nonly pc\nonly rtc\nonly %s\n%s", qtest_cfg, filter,
+	char *plan = hvt_asprintf("%s/%s.cfg", g.tmpdir, name);
+	char *results = hvt_asprintf("%s/%s-results", g.tmpdir, name);
+	char *text = hvt_asprintf("include %s\nonly pc\nonly rtc\nonly %s\n%s", g.plan_path, filter,
 				  body);
 	const char *run[] = { itest_hvtest(), "run", "-j", "2", "--results", results, plan, NULL };
-	const char *show[] = { itest_hvtest(), "results", "--results", results, "show", "latest",
-			       "--json", NULL };
 	struct hvt_err err = HVT_ERR_INIT;
-	char *out = NULL, *json = NULL;
-	int show_rc;
+	char *out = NULL;
 
 	itest_ok(hvt_file_write(plan, text, strlen(text), &err), &err);
 	*rc = itest_run(run, NULL, 300000, &out);
-	show_rc = itest_run(show, NULL, 60000, &json);
-	*doc = hvt_json_parse(json, &err);
-	if (show_rc || !*doc)
-		fail_msg("results show: exit %d, %s:\n%s\nrun:\n%s", show_rc, err.msg, json, out);
 	fprintf(stderr, "%s", out);
+	*doc = itest_results_latest(results);
 	free(out);
-	free(json);
 	free(text);
 	free(results);
 	free(plan);
 	return hvt_json_get(*doc, "cases");
-}
-
-static struct json_object *find_case(struct json_object *cases, const char *part)
-{
-	for (size_t i = 0; i < json_object_array_length(cases); i++) {
-		struct json_object *c = json_object_array_get_idx(cases, i);
-
-		if (strstr(hvt_json_get_str(c, "name"), part))
-			return c;
-	}
-	fail_msg("no case named *%s*", part);
-	return NULL;
 }
 
 /* The status of check name in case c ("pass", "fail"...); fails the test when absent. */
@@ -103,18 +64,20 @@ static const char *check_status(struct json_object *c, const char *name)
 	return NULL;
 }
 
-/* Case part of cases must have ended with outcome, and check name with status. */
-static void expect(struct json_object *cases, const char *part, const char *outcome,
+/* The case pc.rtc.TEST must have ended with outcome, and check name with status. */
+static void expect(struct json_object *cases, const char *test, const char *outcome,
 		   const char *name, const char *status)
 {
-	struct json_object *c = find_case(cases, part);
+	char *shortname = hvt_asprintf("pc.rtc.%s", test);
+	struct json_object *c = itest_find_case(cases, shortname);
 	const char *got = hvt_json_get_str(c, "outcome");
 
+	free(shortname);
 	if (strcmp(got, outcome))
-		fail_msg("%s: outcome %s, expected %s", part, got, outcome);
+		fail_msg("%s: outcome %s, expected %s", test, got, outcome);
 	got = check_status(c, name);
 	if (strcmp(got, status))
-		fail_msg("%s: check %s %s, expected %s", part, name, got, status);
+		fail_msg("%s: check %s %s, expected %s", test, name, got, status);
 }
 
 static const char periodic_cases[] = "periodic_2hz, periodic_64hz, periodic_1024hz";
@@ -126,7 +89,7 @@ static void test_as_planned(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_qemu);
+	ITEST_NEED(g.have_progs);
 	cases = run_plan("planned", "periodic_2hz, periodic_64hz, periodic_1024hz, alarm, update",
 			 "", &doc, &rc);
 	assert_int_equal(json_object_array_length(cases), 5);
@@ -154,7 +117,7 @@ static void test_wrong_rate(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_qemu);
+	ITEST_NEED(g.have_progs);
 	cases = run_plan("wrong-rate", periodic_cases, control, &doc, &rc);
 	assert_int_equal(json_object_array_length(cases), 3);
 	assert_int_not_equal(rc, 0);
@@ -179,7 +142,7 @@ static void test_wrong_clock(void **state)
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_qemu);
+	ITEST_NEED(g.have_progs);
 	cases = run_plan("wrong-clock", "periodic_64hz, alarm, update", control, &doc, &rc);
 	assert_int_equal(json_object_array_length(cases), 3);
 	assert_int_not_equal(rc, 0);
@@ -197,5 +160,5 @@ int main(void)
 		cmocka_unit_test(test_wrong_clock),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, itest_group_teardown);
 }

@@ -16,36 +16,15 @@
 
 #include "itest.h"
 
-static char tmpdir[] = "/tmp/hvt-storage-XXXXXX";
-static char plan[4096];
-static bool have_guest;
+static const char *const storage_progs[] = { "qemu-storage-daemon", NULL };
+static struct itest_group g = {
+	.name = "hvt-storage", .plan = "suites/storage/storage.cfg", .guest = true,
+	.progs = storage_progs, .hint = "Debian: qemu-system-common",
+};
 
 static int group_setup(void **state)
 {
-	const char *s = getenv("HVT_SRCDIR");
-	char *qsd = hvt_which("qemu-storage-daemon");
-
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	snprintf(plan, sizeof(plan), "%s/suites/storage/storage.cfg", s ? s : ".");
-	if (itest_require_guest())
-		return itest_missing_is_failure();
-	if (!qsd) {
-		fprintf(stderr, "SKIP: qemu-storage-daemon not found "
-			"(Debian: qemu-system-common)\n");
-		return itest_missing_is_failure();
-	}
-	free(qsd);
-	have_guest = true;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	hvt_rm_rf(tmpdir);
-	return 0;
+	return itest_group_setup(&g, state);
 }
 
 #define DEF "qsd.virtio_scsi.raw.writeback.iothread_off."
@@ -126,35 +105,15 @@ static void need_seed_checks(struct json_object *cases, const char *prefix, cons
 	free(name);
 }
 
-static int count_metric(struct json_object *c, const char *name)
-{
-	struct json_object *metrics = hvt_json_get(c, "metrics");
-	int n = 0;
-
-	for (size_t i = 0; i < json_object_array_length(metrics); i++)
-		n += !strcmp(hvt_json_get_str(json_object_array_get_idx(metrics, i), "name"),
-			     name);
-	return n;
-}
-
 /* Run "hvtest run" with extra arguments; the run's cases as JSON (*doc to free). */
 static struct json_object *run(const char *results, const char *plan_path, const char *filter,
 			       int *rc, char **out, struct json_object **doc)
 {
 	const char *argv[] = { itest_hvtest(), "run", "-j", "2", "--results", results, plan_path,
 			       filter, NULL };
-	const char *show[] = { itest_hvtest(), "results", "--results", results, "show",
-			       "latest", "--json", NULL };
-	struct hvt_err err = HVT_ERR_INIT;
-	char *json = NULL;
 
 	*rc = itest_run(argv, NULL, 1800000, out);
-	if (itest_run(show, NULL, 60000, &json) != 0)
-		fail_msg("results show:\n%s", json);
-	*doc = hvt_json_parse(json, &err);
-	if (!*doc)
-		fail_msg("results show: %s:\n%s", err.msg, json);
-	free(json);
+	*doc = itest_results_latest(results);
 	return hvt_json_get(*doc, "cases");
 }
 
@@ -176,19 +135,19 @@ static void need_outcomes(struct json_object *cases, size_t n, const char *out)
 /* After a run: no QEMU and no daemon of this test runs any more. */
 static void need_nothing_running(void)
 {
-	assert_int_equal(itest_wait_no_qemu(tmpdir, 10000), 0);
-	assert_int_equal(itest_count_procs("qemu-storage-daemon", tmpdir), 0);
+	assert_int_equal(itest_wait_no_qemu(g.tmpdir, 10000), 0);
+	assert_int_equal(itest_count_procs("qemu-storage-daemon", g.tmpdir), 0);
 }
 
 static void test_ci_share(void **state)
 {
-	char *results = hvt_asprintf("%s/results", tmpdir), *out = NULL, *page, *html = NULL;
+	char *results = hvt_asprintf("%s/results", g.tmpdir), *out = NULL, *page, *html = NULL;
 	struct json_object *doc, *cases, *c;
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
-	cases = run(results, plan, ci_filter, &rc, &out, &doc);
+	ITEST_NEED(g.have_guest);
+	cases = run(results, g.plan_path, ci_filter, &rc, &out, &doc);
 	if (rc != 0)
 		fail_msg("hvtest run: exit %d:\n%s", rc, out);
 	need_outcomes(cases, 6, out);
@@ -200,15 +159,15 @@ static void test_ci_share(void **state)
 	need_check(c, "step 5: target and machines answer", "pass");
 	need_check(c, "step 8: d04 absent", "pass");
 	need_check(c, "step 9: reboot m0", "pass");
-	assert_int_equal(count_metric(c, "attach_latency"), 9);
-	assert_int_equal(count_metric(c, "detach_latency"), 1);
-	assert_true(count_metric(c, "iops d08") >= 2);
-	assert_int_equal(count_metric(c, "iops before detach d04"), 1);
-	assert_int_equal(count_metric(c, "iops after detach d04"), 1);
+	assert_int_equal(itest_count_metric(c, "attach_latency"), 9);
+	assert_int_equal(itest_count_metric(c, "detach_latency"), 1);
+	assert_true(itest_count_metric(c, "iops d08") >= 2);
+	assert_int_equal(itest_count_metric(c, "iops before detach d04"), 1);
+	assert_int_equal(itest_count_metric(c, "iops after detach d04"), 1);
 
 	/* vhost-user-blk: attach and detach during fio */
 	need_seed_checks(cases, VU, "hotattach.tc2");
-	assert_true(count_metric(itest_case_named(cases, VU "hotattach.tc2"), "iops d00") >= 2);
+	assert_true(itest_count_metric(itest_case_named(cases, VU "hotattach.tc2"), "iops d00") >= 2);
 	need_seed_checks(cases, VU, "hotdetach.tc2");
 
 	/* bad input: one clear error each */
@@ -237,19 +196,19 @@ static void test_whole_seed(void **state)
 	static const char filter[] = "only " DEF "hotattach, " DEF "hotdetach, " VU "hotattach, "
 				     VU "hotdetach";
 	const char *want = getenv("HVT_STORAGE_SEED");
-	char *results = hvt_asprintf("%s/seed-results", tmpdir), *out = NULL;
+	char *results = hvt_asprintf("%s/seed-results", g.tmpdir), *out = NULL;
 	struct json_object *doc, *cases;
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	if (!want || strcmp(want, "1")) {
 		fprintf(stderr, "SKIP: the whole test plan on both shapes (16 cases, about 15 "
 			"minutes) runs with HVT_STORAGE_SEED=1\n");
 		free(results);
 		skip();
 	}
-	cases = run(results, plan, filter, &rc, &out, &doc);
+	cases = run(results, g.plan_path, filter, &rc, &out, &doc);
 	if (rc != 0)
 		fail_msg("hvtest run: exit %d:\n%s", rc, out);
 	need_outcomes(cases, 2 * HVT_ARRAY_SIZE(seed), out);
@@ -293,16 +252,16 @@ static int sockets_under(const char *dir)
 /* qemu-storage-daemon missing: the case errs, naming the cause; nothing left behind. */
 static void test_missing_daemon(void **state)
 {
-	char *cfg = hvt_asprintf("%s/missing.cfg", tmpdir);
-	char *results = hvt_asprintf("%s/missing-results", tmpdir), *out = NULL;
+	char *cfg = hvt_asprintf("%s/missing.cfg", g.tmpdir);
+	char *results = hvt_asprintf("%s/missing-results", g.tmpdir), *out = NULL;
 	char *text = hvt_asprintf("include %s\nqsd_binary = /nonexistent/qemu-storage-daemon\n",
-				  plan);
+				  g.plan_path);
 	struct json_object *doc, *cases, *c;
 	const char *reason;
 	int rc;
 
 	(void)state;
-	ITEST_NEED(have_guest);
+	ITEST_NEED(g.have_guest);
 	assert_int_equal(hvt_file_write(cfg, text, strlen(text), NULL), 0);
 	cases = run(results, cfg, "only " DEF "hotattach.tc1", &rc, &out, &doc);
 	assert_int_equal(rc, 1);
@@ -313,8 +272,8 @@ static void test_missing_daemon(void **state)
 	if (!reason || !strstr(reason, "/nonexistent/qemu-storage-daemon") ||
 	    !strstr(reason, "qemu-system-common"))
 		fail_msg("reason: %s\n%s", reason ? reason : "(none)", out);
-	assert_int_equal(itest_count_qemu(tmpdir), 0);
-	assert_int_equal(itest_count_procs("qemu-storage-daemon", tmpdir), 0);
+	assert_int_equal(itest_count_qemu(g.tmpdir), 0);
+	assert_int_equal(itest_count_procs("qemu-storage-daemon", g.tmpdir), 0);
 	assert_int_equal(sockets_under(results), 0);
 	json_object_put(doc);
 	free(out);
@@ -331,5 +290,5 @@ int main(void)
 		cmocka_unit_test(test_whole_seed),
 	};
 
-	return cmocka_run_group_tests_name("storage", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("storage", tests, group_setup, itest_group_teardown);
 }

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The libvirt layer without a daemon: domain XML, control methods and
- * migration flags from plan text, host UUIDs.
+ * migration flags from plan text, host UUIDs, the daemons' root
+ * directories (a SIGKILLed holder's is removed by the next one).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "domain.h"
@@ -96,12 +103,100 @@ static void test_uuid(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* A child process holding a root under parent: its pid, the root's path into path. */
+static pid_t holder(const char *parent, char path[4096])
+{
+	int fds[2];
+	pid_t pid;
+	ssize_t n;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct hvt_libvirtd_root *r = hvt_libvirtd_root_new(parent, NULL);
+		const char *p = r ? hvt_libvirtd_root_path(r) : "";
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(fds[0]);
+		if (write(fds[1], p, strlen(p) + 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	n = read(fds[0], path, 4096);
+	close(fds[0]);
+	assert_true(n > 1);
+	return pid;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static void test_root(void **state)
+{
+	char parent[] = "/tmp/hvt-unit-virt-XXXXXX", killed[4096], alive[4096];
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_libvirtd_root *r;
+	struct timespec old[2] = { { .tv_sec = 1 }, { .tv_sec = 1 } };
+	char *young, *stale, *other;
+	struct stat st;
+	pid_t a, b;
+
+	(void)state;
+	assert_non_null(mkdtemp(parent));
+	young = hvt_asprintf("%s/hvt-lv-young", parent);
+	stale = hvt_asprintf("%s/hvt-lv-stale", parent);
+	other = hvt_asprintf("%s/other", parent);
+	/* an unmarked root: being made (young), or its maker died before the lock (stale) */
+	a = holder(parent, killed);
+	b = holder(parent, alive);
+	assert_int_equal(mkdir(young, 0700), 0);
+	assert_int_equal(mkdir(stale, 0700), 0);
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_string_not_equal(killed, alive);
+	/* held: a sweep leaves both */
+	assert_int_equal(hvt_libvirtd_root_sweep(parent), 1);
+	assert_true(exists(killed) && exists(alive));
+	assert_false(exists(stale));
+	/* SIGKILLed: the next root takes its holder's away, and only that */
+	assert_int_equal(kill(a, SIGKILL), 0);
+	assert_int_equal(waitpid(a, NULL, 0), a);
+	r = hvt_libvirtd_root_new(parent, &err);
+	assert_non_null(r);
+	assert_false(exists(killed));
+	assert_true(exists(alive) && exists(young) && exists(other));
+	assert_int_equal(stat(hvt_libvirtd_root_path(r), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	assert_int_equal(strncmp(hvt_libvirtd_root_path(r), parent, strlen(parent)), 0);
+	assert_int_equal(kill(b, SIGKILL), 0);
+	assert_int_equal(waitpid(b, NULL, 0), b);
+	assert_int_equal(hvt_libvirtd_root_sweep(parent), 1);
+	assert_false(exists(alive));
+	assert_true(exists(hvt_libvirtd_root_path(r)));
+	hvt_libvirtd_root_free(r);
+	/* a parent that is not there: a clear error */
+	assert_null(hvt_libvirtd_root_new("/nonexistent/dir", &err));
+	assert_non_null(strstr(err.msg, "/nonexistent/dir/hvt-lv-"));
+	hvt_rm_rf(parent);
+	free(young);
+	free(stale);
+	free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xml),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_root),
 	};
 
 	return cmocka_run_group_tests_name("virt", tests, NULL, NULL);
