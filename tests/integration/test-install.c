@@ -70,7 +70,7 @@ static void test_ci(void **state)
 {
 	char *cfg = hvt_asprintf("%s/suites/install/install.cfg", src);
 	char *res = hvt_asprintf("%s/res-ci", tmpdir);
-	const char *argv[] = { itest_hvtest(), "run", "-j", "1", "--results", res, cfg, "ci",
+	const char *argv[] = { itest_hvtest(), "run", "-j", "2", "--results", res, cfg, "ci",
 			       NULL };
 	struct json_object *doc, *cases, *c;
 	char *out = NULL, name[64];
