@@ -95,6 +95,16 @@ const char *hvt_variant_key(const struct hvt_variant *v, size_t i);
 const char *hvt_variant_value(const struct hvt_variant *v, size_t i);
 /* The value of key, or NULL if the variant has no such key. */
 const char *hvt_variant_get(const struct hvt_variant *v, const char *key);
+/*
+ * The case among names[0..n) (sorted by strcmp) that the dependency dep
+ * (from the dep key of the case named dependent) stands for: the case named dep; else the one
+ * with dep's context, dep's last name in that place and the dependent's
+ * names after it; else the only case with dep's context and last name.
+ * Returns its index, or -1 with *nfit the number of cases that fit (0:
+ * none, more than 1: ambiguous).
+ */
+long hvt_plan_dep_find(const char *const *names, size_t n, const char *dependent,
+		       const char *dep, size_t *nfit);
 /* A copy that the caller owns and frees with hvt_variant_free(). */
 struct hvt_variant *hvt_variant_dup(const struct hvt_variant *v);
 void hvt_variant_free(struct hvt_variant *v);

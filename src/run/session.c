@@ -104,6 +104,46 @@ static size_t pick(const struct hvt_session_opts *o, const struct hvt_store_done
 	return kept;
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Each dependency of the cases as the full name of the case it stands for
+ * (hvt_plan_dep_find()); a dependency that fits several cases is refused,
+ * one that fits none is left as the plan wrote it (settled by an earlier
+ * run's record, or refused by the runner).
+ */
+static int resolve_deps(struct hvt_case **cases, size_t n, struct hvt_err *err)
+{
+	const char **names = hvt_malloc(sizeof(*names) * (n ? n : 1));
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = cases[i]->name;
+	qsort(names, n, sizeof(*names), strp_cmp);
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct hvt_case *c = cases[i];
+
+		for (size_t k = 0; k < c->ndeps && !ret; k++) {
+			size_t nfit;
+			long j = hvt_plan_dep_find(names, n, c->name, c->deps[k].name, &nfit);
+
+			if (j >= 0 && strcmp(names[j], c->deps[k].name)) {
+				free(c->deps[k].name);
+				c->deps[k].name = hvt_strdup(names[j]);
+			} else if (j < 0 && nfit > 1) {
+				ret = hvt_err_set(err, -EINVAL, "case %s depends on %s, which "
+						  "fits %zu cases: say which in the plan",
+						  c->name, c->deps[k].name, nfit);
+			}
+		}
+	}
+	free(names);
+	return ret;
+}
+
 /* The plan's cases, in order, skipping other shards and finished ones. */
 static int expand(const struct hvt_session_opts *o, const struct hvt_store_done *done,
 		  struct hvt_case ***out, size_t *n, long *total, struct hvt_err *err)
@@ -143,6 +183,8 @@ static int expand(const struct hvt_session_opts *o, const struct hvt_store_done 
 		(*out)[(*n)++] = c;
 	}
 	hvt_plan_iter_free(it);
+	if (ret >= 0)
+		ret = resolve_deps(*out, *n, err);
 	if (ret >= 0)
 		*n = pick(o, done, *out, *n);
 	if (total)

@@ -408,6 +408,88 @@ static void test_join_names(void **state)
 	hvt_plan_free(p);
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Dependencies declared in a block with blocks inside it: each boot
+ * finds the install of its own configuration, or the guest's only
+ * install; an install on two configurations for a boot on a third is
+ * ambiguous; a sibling that no case has fits none.
+ */
+static void test_dep_find(void **state)
+{
+	static const char plan[] =
+		"variants config:\n"
+		"    - pc:\n    - q35:\n    - isapc:\n"
+		"variants phase:\n"
+		"    - install:\n        only pc q35\n"
+		"    - boot: install\n"
+		"    - other: missing\n        only pc\n"
+		"variants guest:\n"
+		"    - g1:\n    - g2:\n        install:\n            only pc\n";
+	struct hvt_err err = HVT_ERR_INIT;
+	struct hvt_plan *p = hvt_plan_load_string(plan, "d.cfg", &err);
+	const char *names[32], *deps[32], *who[32];
+	const struct hvt_variant *v;
+	struct hvt_plan_iter *it;
+	size_t n = 0, nfit;
+	char *own[32];
+
+	(void)state;
+	assert_non_null(p);
+	it = hvt_plan_iter_new(p);
+	while (hvt_plan_iter_next(it, &v, &err) == 1) {
+		own[n] = hvt_strdup(hvt_variant_name(v));
+		names[n] = own[n];
+		deps[n] = hvt_variant_ndeps(v) ? hvt_strdup(hvt_variant_dep(v, 0)) : NULL;
+		n++;
+	}
+	hvt_plan_iter_free(it);
+	memcpy(who, names, sizeof(names));
+	qsort(names, n, sizeof(*names), strp_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const char *want = NULL;
+		size_t want_fit = 1;
+		long j;
+
+		if (!deps[i])
+			continue;
+		if (!strcmp(who[i], "(guest=g1).(phase=boot).(config=pc)"))
+			want = "(guest=g1).(phase=install).(config=pc)";
+		else if (!strcmp(who[i], "(guest=g1).(phase=boot).(config=q35)"))
+			want = "(guest=g1).(phase=install).(config=q35)";
+		else if (!strcmp(who[i], "(guest=g1).(phase=boot).(config=isapc)"))
+			want_fit = 2;
+		else if (!strncmp(who[i], "(guest=g2).(phase=boot).", 24))
+			want = "(guest=g2).(phase=install).(config=pc)";
+		else if (strstr(who[i], "(phase=other)"))
+			want_fit = 0;
+		else
+			fail_msg("unexpected dependent %s", who[i]);
+		j = hvt_plan_dep_find(names, n, who[i], deps[i], &nfit);
+		if (want) {
+			assert_true(j >= 0);
+			assert_string_equal(names[j], want);
+		} else {
+			assert_int_equal(j, -1);
+		}
+		assert_int_equal(nfit, want_fit);
+		/* a full name is found as it is */
+		if (want) {
+			assert_int_equal(hvt_plan_dep_find(names, n, who[i], want, &nfit), j);
+			assert_int_equal(nfit, 1);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(own[i]);
+		free((char *)deps[i]);
+	}
+	hvt_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_join_names),
+		cmocka_unit_test(test_dep_find),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_iterate),
 		cmocka_unit_test(test_filters),
