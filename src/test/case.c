@@ -103,8 +103,11 @@ void hvt_case_set_param(struct hvt_case *c, const char *key, const char *value)
 {
 	for (size_t i = 0; i < c->nparams; i++) {
 		if (!strcmp(c->params[i].key, key)) {
-			free(c->params[i].value);
+			/* value may be the old one (a parameter set to itself) */
+			char *old = c->params[i].value;
+
 			c->params[i].value = hvt_strdup(value);
+			free(old);
 			return;
 		}
 	}

@@ -46,6 +46,9 @@ static void test_params(void **state)
 	assert_int_equal(hvt_case_param_bool(c, "polling", true, &b, &err), 0);
 	assert_false(b);
 	assert_int_equal(hvt_case_param_bool(c, "mem", true, &b, &err), -EINVAL);
+	/* a parameter set to its own value (the same pointer) keeps it */
+	hvt_case_set_param(c, "polling", hvt_case_param(c, "polling", NULL));
+	assert_string_equal(hvt_case_param(c, "polling", NULL), "off");
 	hvt_case_free(c);
 }
 
