@@ -3,6 +3,7 @@
  * Screen operations over a picture source (VNC, or screendump polling as
  * the fallback) and the VNC client's input.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,28 @@ static int refresh(struct hvt_screen *s, int timeout_ms, struct hvt_err *err)
 	}
 }
 
+/*
+ * The highest NNN of the shots/NNN-*.png already there: a screen opened
+ * again on the same directory (one `hvtest screen` per step of a script)
+ * numbers on from it.
+ */
+static int last_shot(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int last = 0;
+
+	while (d && (e = readdir(d))) {
+		int n, len = 0;
+
+		if (sscanf(e->d_name, "%d-%n", &n, &len) == 1 && len == 4 && n > last)
+			last = n;
+	}
+	if (d)
+		closedir(d);
+	return last;
+}
+
 int hvt_screen_open(const struct hvt_screen_opts *opts, struct hvt_screen **out,
 		    struct hvt_err *err)
 {
@@ -154,6 +177,7 @@ int hvt_screen_open(const struct hvt_screen_opts *opts, struct hvt_screen **out,
 		if (ret)
 			goto err_free;
 		s->shots = hvt_strdup(opts->shots);
+		s->nshots = last_shot(s->shots);
 	}
 	if (opts->video_frames) {
 		s->video = hvt_video_new(opts->video_frames, err);

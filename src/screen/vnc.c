@@ -139,6 +139,8 @@ int hvt_vnc_connect(const char *path, int timeout_ms, struct hvt_vnc **out,
 	cl->appData.encodingsString = "raw";
 	cl->appData.useRemoteCursor = FALSE;
 	cl->canHandleNewFBSize = TRUE;
+	/* rfbGetClient() gave it an empty string of its own */
+	free(cl->serverHost);
 	cl->serverHost = strdup(path);
 	cl->serverPort = 0;
 	last_log[0] = '\0';
@@ -192,8 +194,12 @@ void hvt_vnc_free(struct hvt_vnc *v)
 {
 	if (!v)
 		return;
-	if (v->cl)
+	if (v->cl) {
+		/* the picture is the application's to free (rfbClientCleanup() leaves it) */
+		free(v->cl->frameBuffer);
+		v->cl->frameBuffer = NULL;
 		rfbClientCleanup(v->cl);
+	}
 	free(v);
 }
 
