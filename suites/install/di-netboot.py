@@ -12,7 +12,7 @@ parameters arrive as HVT_PARAM_<KEY>:
   HVT_PARAM_NEEDLES  the needle directory
   HVT_PARAM_HVTEST   the hvtest binary
   HVT_PARAM_BOOT     kernel or pxe; HVT_PARAM_NETWORK dhcp or manual
-  HVT_PARAM_UNTIL    mirror or archive; HVT_PARAM_SCREEN_TIMEOUT seconds per
+  HVT_PARAM_UNTIL    mirror, archive or components; HVT_PARAM_SCREEN_TIMEOUT seconds per
                      screen, HVT_PARAM_BOOT_TIMEOUT for the first one
 
 It prints TAP: one test per screen and per input. A missed screen is
@@ -28,6 +28,8 @@ import time
 GUEST_IP = "10.0.2.15"
 GATEWAY = "10.0.2.2"
 NAMESERVER = "10.0.2.3"
+# the proxy the install type forwards to the archive (install.c, PROXY_ADDR)
+PROXY = "http://10.0.2.100:3128/"
 
 
 class Walk:
@@ -110,10 +112,16 @@ class Walk:
         manual = self.network == "manual"
         if self.boot == "pxe":
             self.expect("di-boot-menu")
+            args = ""
             if manual:
+                args += " netcfg/disable_autoconfig=true"
+            if self.until == "components":
+                # the archive's "stable" is no longer this installer's release
+                args += " suite=bookworm"
+            if args:
                 # the entry's command line, edited at the menu's prompt
                 self.key("tab")
-                self.type(" netcfg/disable_autoconfig=true")
+                self.type(args)
             self.key("ret")
         for tag in ("di-language", "di-location", "di-keymap"):
             self.expect(tag)
@@ -131,12 +139,20 @@ class Walk:
             self.expect(tag)
             self.key("ret")
         self.expect("di-mirror-country")
-        if self.until == "archive":
+        if self.until != "mirror":
             self.key("ret")
-            for tag in ("di-mirror", "di-proxy"):
-                self.expect(tag)
+            self.expect("di-mirror")
+            self.key("ret")
+            self.expect("di-proxy")
+            if self.until == "archive":
+                # the guest cannot resolve the archive's name
                 self.key("ret")
-            self.expect("di-mirror-failed")
+                self.expect("di-mirror-failed")
+            else:
+                # through the proxy the mirror passes its check; the archive
+                # lacks the installer components' .udeb files
+                self.type(PROXY + "\n")
+                self.expect("di-components-failed")
         self.finish()
 
 

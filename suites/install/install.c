@@ -5,8 +5,10 @@
  * and initrd or by PXE through QEMU's built-in TFTP, driven through its
  * screens by needles and keys: boot menu, language, location, keyboard,
  * network (DHCP or the manual screens), host and domain name, the mirror
- * screens, and the mirror's check, which fails here: the guest cannot
- * reach the archive (docs/INSTALL.md).
+ * screens, and the mirror's check, which fails here (the guest cannot
+ * resolve the archive's name), or, through an HTTP proxy, passes, and the
+ * step after it, "Download installer components", which fails (the
+ * archive serves few installer components; docs/INSTALL.md).
  *
  * The same walk is written twice: here in C on src/screen/screen.h, and
  * as a Python script (di-netboot.py) that calls `hvtest screen` on the
@@ -32,6 +34,15 @@
 #define GUEST_IP "10.0.2.15"
 #define GATEWAY "10.0.2.2"
 #define NAMESERVER "10.0.2.3"
+/*
+ * The proxy the installer is told to use: an address on the user net that
+ * QEMU forwards, one connection at a time, to a relay it starts on the
+ * host (guestfwd ... cmd:, di-relay.sh), which connects to the archive by
+ * the host's own name service. The installer's wget asks the proxy in
+ * HTTP/1.1 with an absolute URL, which the archive answers as it is.
+ */
+#define PROXY_ADDR "10.0.2.100"
+#define PROXY_PORT "3128"
 /* between typed keys: the PS/2 queue is short and the guest slow */
 #define TYPE_INTERVAL_MS 80
 
@@ -44,9 +55,10 @@ struct inst {
 	const char *ui;		/* text, gtk */
 	const char *boot;	/* kernel, pxe */
 	const char *network;	/* dhcp, manual */
-	const char *until;	/* mirror (country), archive (the mirror's check) */
+	const char *until;	/* mirror (country), archive (the check), components */
 	const char *script;	/* the walk as a program, run by the exec type */
 	char *kernel, *initrd;	/* the installer's, for the machine */
+	char *append;		/* its command line (kernel boot) */
 	long long timeout_ms;	/* plan key screen_timeout (s) */
 	long long boot_ms;	/* plan key boot_timeout (s): for the first screen */
 	/* the split of the walk's time: asserts (waiting + matching), input */
@@ -115,18 +127,34 @@ static void retype(struct inst *t, const char *text)
 	key(t, "ret");
 }
 
+/*
+ * What the walk adds to the installer's command line (each with a space
+ * before it): the manual network's switch; past the mirror, the suite,
+ * since the archive's "stable" is no longer the release of this installer
+ * (docs/INSTALL.md).
+ */
+static char *boot_args(const struct inst *t)
+{
+	return hvt_asprintf("%s%s", !strcmp(t->network, "manual") ?
+			    " netcfg/disable_autoconfig=true" : "",
+			    !strcmp(t->until, "components") ? " suite=bookworm" : "");
+}
+
 /* The walk: each screen asserted, then answered as a person would. */
 static void walk(struct inst *t)
 {
 	bool manual = !strcmp(t->network, "manual");
 
 	if (!strcmp(t->boot, "pxe")) {
+		char *args = boot_args(t);
+
 		expect(t, "di-boot-menu");
-		if (manual) {
+		if (args[0]) {
 			/* the menu entry's command line, edited on the menu's own prompt */
 			key(t, "tab");
-			type(t, " netcfg/disable_autoconfig=true");
+			type(t, args);
 		}
+		free(args);
 		key(t, "ret");
 	}
 	expect(t, "di-language");
@@ -156,9 +184,15 @@ static void walk(struct inst *t)
 	expect(t, "di-mirror");
 	key(t, "ret");
 	expect(t, "di-proxy");
-	key(t, "ret");
-	/* the archive check fails: the guest cannot reach the archive (docs/INSTALL.md) */
-	expect(t, "di-mirror-failed");
+	if (!strcmp(t->until, "archive")) {
+		key(t, "ret");
+		/* the guest cannot resolve the archive's name (docs/INSTALL.md) */
+		expect(t, "di-mirror-failed");
+		return;
+	}
+	type(t, "http://" PROXY_ADDR ":" PROXY_PORT "/\n");
+	/* the mirror passes its check; the archive lacks the components' .udeb files */
+	expect(t, "di-components-failed");
 }
 
 static void on_file(void *ctx, const char *name, const char *path)
@@ -176,8 +210,38 @@ static int one_of(const char *key, const char *val, const char *const *ok, struc
 	for (const char *const *o = ok; *o; o++)
 		if (!strcmp(val, *o))
 			return 0;
-	return hvt_err_set(err, -EINVAL, "%s = %s: not one of the known values (%s%s%s)", key,
-			   val, ok[0], ok[1] ? ", " : "", ok[1] ? ok[1] : "");
+	struct hvt_buf b = HVT_BUF_INIT;
+	int ret;
+
+	for (const char *const *o = ok; *o; o++)
+		hvt_buf_addf(&b, "%s%s", o == ok ? "" : ", ", *o);
+	ret = hvt_err_set(err, -EINVAL, "%s = %s: not one of the known values (%s)", key, val,
+			  b.p);
+	free(b.p);
+	return ret;
+}
+
+/*
+ * The user net, with the proxy's forward when the walk goes past the
+ * mirror's check: QEMU runs the relay (di-relay.sh) for each connection
+ * the guest opens to PROXY_ADDR:PROXY_PORT. Plan key archive_host
+ * (deb.debian.org): where the relay connects (port 80). QEMU splits the
+ * command as a shell would, so the script's path is quoted.
+ */
+static char *proxy_netdev(struct inst *t)
+{
+	const char *host = hvt_case_param(t->c, "archive_host", "deb.debian.org");
+	char *relay, *opt;
+
+	if (strcmp(t->until, "components"))
+		return hvt_strdup("user,id=n0");
+	relay = hvt_asprintf("bash '%s/suites/install/di-relay.sh' %s", HVT_SRCDIR, host);
+	opt = hvt_launch_opt_escape(relay);
+	free(relay);
+	relay = opt;
+	opt = hvt_asprintf("user,id=n0,guestfwd=tcp:" PROXY_ADDR ":" PROXY_PORT "-cmd:%s", relay);
+	free(relay);
+	return opt;
 }
 
 /* The machine: kernel + initrd, or PXE from the netboot tree over QEMU's TFTP. */
@@ -187,6 +251,7 @@ static void machine_config(struct inst *t, struct hvt_vm_config *cfg, struct hvt
 	char *tree = hvt_asprintf("%s/%s", root, t->ui);
 	char *pxe = hvt_asprintf("%s/pxelinux.0", tree);
 	bool pxeboot = !strcmp(t->boot, "pxe");
+	char *netdev = proxy_netdev(t), *args;
 
 	t->kernel = hvt_asprintf("%s/debian-installer/amd64/linux", tree);
 	t->initrd = hvt_asprintf("%s/debian-installer/amd64/initrd.gz", tree);
@@ -207,19 +272,22 @@ static void machine_config(struct inst *t, struct hvt_vm_config *cfg, struct hvt
 		/* the netboot tree is the TFTP root; its pxelinux.cfg shows the menu */
 		char *tftp = hvt_launch_opt_escape(tree);
 
-		hvt_strv_pushf(extra, "user,id=n0,tftp=%s,bootfile=pxelinux.0", tftp);
+		hvt_strv_pushf(extra, "%s,tftp=%s,bootfile=pxelinux.0", netdev, tftp);
 		hvt_strv_pushv(extra, (const char *const[]){ "-boot", "order=n", NULL });
 		free(tftp);
 		cfg->no_guest = true;
 	} else {
-		hvt_strv_push(extra, "user,id=n0");
+		hvt_strv_push(extra, netdev);
 		cfg->kernel = t->kernel;
 		cfg->initrd = t->initrd;
-		cfg->append = !strcmp(t->network, "manual") ?
-			"no_timer_check netcfg/disable_autoconfig=true" : "no_timer_check";
+		args = boot_args(t);
+		t->append = hvt_asprintf("no_timer_check%s", args);
+		cfg->append = t->append;
+		free(args);
 	}
 	hvt_strv_pushv(extra, (const char *const[]){ "-device", "e1000,netdev=n0", NULL });
 	cfg->extra = (const char *const *)extra->v;
+	free(netdev);
 	free(tree);
 	free(pxe);
 }
@@ -229,12 +297,12 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	static const char *const uis[] = { "text", "gtk", NULL };
 	static const char *const boots[] = { "kernel", "pxe", NULL };
 	static const char *const nets[] = { "dhcp", "manual", NULL };
-	static const char *const untils[] = { "mirror", "archive", NULL };
+	static const char *const untils[] = { "mirror", "archive", "components", NULL };
 	struct inst *t = hvt_zalloc(sizeof(*t));
 	struct hvt_strv extra = HVT_STRV_INIT;
 	struct hvt_vm_config cfg;
 	struct hvt_screen_opts so = { 0 };
-	const char *video;
+	const char *video, *archive;
 	char *shots = NULL, *frames = NULL, *vnc = NULL;
 	int ret;
 
@@ -245,6 +313,7 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	t->network = hvt_case_param(c, "network", "dhcp");
 	t->until = hvt_case_param(c, "until", "archive");
 	t->script = hvt_case_param(c, "script", NULL);
+	archive = hvt_case_param(c, "archive_host", "deb.debian.org");
 	ret = one_of("ui", t->ui, uis, err);
 	if (!ret)
 		ret = one_of("boot", t->boot, boots, err);
@@ -252,6 +321,9 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 		ret = one_of("network", t->network, nets, err);
 	if (!ret)
 		ret = one_of("until", t->until, untils, err);
+	if (!ret && strspn(archive, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789.-") != strlen(archive))
+		ret = hvt_err_set(err, -EINVAL, "archive_host = %s: not a host name", archive);
 	if (!ret)
 		ret = hvt_case_param_int(c, "screen_timeout", 300, &t->timeout_ms, err);
 	if (!ret)
@@ -398,6 +470,7 @@ static void install_cleanup(struct hvt_case *c, void *state)
 	hvt_needles_release(&t->needles);
 	free(t->kernel);
 	free(t->initrd);
+	free(t->append);
 	free(t);
 }
 
