@@ -29,7 +29,8 @@ static const char screen_usage[] =
 	"  mouse-set X Y              absolute pointer (needs a USB tablet)\n"
 	"  mouse-move DX DY           relative motion (PS/2 mouse)\n"
 	"  mouse-goto X Y             relative pointer to X,Y, found by --cursor TAG\n"
-	"  click [1|2|3]              press and release a button where the pointer is\n\n"
+	"  click [1|2|3 [X Y]]        press and release a button at X,Y (absolute\n"
+	"                             pointer), else where this connection left it\n\n"
 	"Options:\n"
 	"  --vnc SOCKET      the VNC server's unix socket\n"
 	"  --workdir DIR     a machine work directory holding vnc.sock\n"
@@ -140,11 +141,20 @@ static int do_action(struct hvt_screen *s, const struct screen_opts *o, int argc
 			if (!ret)
 				printf("at %d %d after %d moves\n", res.x, res.y, res.moves);
 		}
-	} else if (!strcmp(a, "click") && argc <= 2) {
-		x = 1;
-		if (argc == 2 && parse_int("click", argv[1], &x))
+	} else if (!strcmp(a, "click") && (argc <= 2 || argc == 4)) {
+		int button = 1;
+
+		if (argc >= 2 && parse_int("click", argv[1], &button))
 			return CLI_EXIT_USAGE;
-		ret = hvt_screen_click(s, x, &err);
+		/*
+		 * Each call is a new VNC connection, which does not know where
+		 * the pointer is: with X Y the absolute pointer goes there first.
+		 */
+		if (argc == 4 && (parse_int("click", argv[2], &x) || parse_int("click", argv[3], &y)))
+			return CLI_EXIT_USAGE;
+		ret = argc == 4 ? hvt_screen_mouse_set(s, x, y, 0, &err) : 0;
+		if (!ret)
+			ret = hvt_screen_click(s, button, &err);
 	} else {
 		return cli_usage_error("screen", "unknown action or wrong arguments: '%s'", a);
 	}
