@@ -501,11 +501,11 @@ int hvt_screen_click(struct hvt_screen *s, int button, struct hvt_err *err)
 	if (button < 1 || button > 3)
 		return hvt_err_set(err, -EINVAL, "button %d is not 1 (left), 2 or 3", button);
 	bit = 1 << (button - 1);
-	ret = hvt_vnc_motion(s->vnc, 0, 0, s->buttons | bit, err);
+	ret = hvt_vnc_buttons(s->vnc, s->buttons | bit, err);
 	if (ret)
 		return ret;
 	sleep_ms(KEY_HOLD_MS);
-	return hvt_vnc_motion(s->vnc, 0, 0, s->buttons, err);
+	return hvt_vnc_buttons(s->vnc, s->buttons, err);
 }
 
 /*

@@ -258,6 +258,18 @@ int hvt_vnc_pointer(struct hvt_vnc *v, int x, int y, int buttons, struct hvt_err
 	return 0;
 }
 
+int hvt_vnc_buttons(struct hvt_vnc *v, int buttons, struct hvt_err *err)
+{
+	/*
+	 * Not hvt_vnc_motion(0, 0) once placed: away from its origin it first
+	 * re-places the pointer there, which an absolute device takes as a jump
+	 * to the screen's corner.
+	 */
+	if (v->primed)
+		return hvt_vnc_pointer(v, v->vx, v->vy, buttons, err);
+	return hvt_vnc_motion(v, 0, 0, buttons, err);
+}
+
 int hvt_vnc_motion(struct hvt_vnc *v, int dx, int dy, int buttons, struct hvt_err *err)
 {
 	int ret;

@@ -54,5 +54,11 @@ int hvt_vnc_pointer(struct hvt_vnc *v, int x, int y, int buttons, struct hvt_err
  * virtual position kept far from the edges of VNC's 16-bit range.
  */
 int hvt_vnc_motion(struct hvt_vnc *v, int dx, int dy, int buttons, struct hvt_err *err);
+/*
+ * Buttons pressed or released where this connection last put the pointer
+ * (no motion: the same position again), or, before it put it anywhere,
+ * as a relative motion of zero.
+ */
+int hvt_vnc_buttons(struct hvt_vnc *v, int buttons, struct hvt_err *err);
 
 #endif

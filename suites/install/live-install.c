@@ -65,6 +65,13 @@ static bool console_shows(struct live *l, const char *text, long long timeout_ms
 	}
 }
 
+/*
+ * Where the pointer waits between clicks: on the window's edge, off every
+ * needle (over a button it hides the button's label from the next assert).
+ */
+#define PARK_X 1
+#define PARK_Y 1
+
 /* Click at the click point of the needle with tag (the tablet's absolute pointer). */
 static void click(struct live *l, const char *tag)
 {
@@ -77,6 +84,8 @@ static void click(struct live *l, const char *tag)
 		ret = hvt_screen_mouse_set(l->st.screen, x, y, 0, &err);
 	if (!ret)
 		ret = hvt_screen_click(l->st.screen, 1, &err);
+	if (!ret)
+		ret = hvt_screen_mouse_set(l->st.screen, PARK_X, PARK_Y, 0, &err);
 	st_require(&l->st, what, ret, &err);
 	free(what);
 }
