@@ -36,17 +36,22 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static bool has_artifact(struct json_object *c, const char *name)
+/* The case has an artifact named name; else the test fails listing those it has. */
+static void need_artifact(struct json_object *c, const char *name)
 {
 	struct json_object *arts = hvt_json_get(c, "artifacts");
+	struct hvt_buf b = HVT_BUF_INIT;
 
 	for (size_t i = 0; arts && i < json_object_array_length(arts); i++) {
-		const char *n = hvt_json_str(hvt_json_get(json_object_array_get_idx(arts, i), "name"));
+		const char *n = hvt_json_get_str(json_object_array_get_idx(arts, i), "name");
 
-		if (n && !strcmp(n, name))
-			return true;
+		if (n && !strcmp(n, name)) {
+			free(b.p);
+			return;
+		}
+		hvt_buf_addf(&b, " %s", n ? n : "?");
 	}
-	return false;
+	fail_msg("no artifact %s; the case has:%s", name, b.p ? b.p : " none");
 }
 
 static int group_teardown(void **state)
@@ -88,8 +93,8 @@ static void test_ci(void **state)
 	c = itest_find_case(cases, "ci.python");
 	assert_true(itest_has_check(c, "screen di-boot-menu", "pass"));
 	/* one `hvtest screen` per step: the shots number on, none overwritten */
-	assert_true(has_artifact(c, "screens/001-assert-di-boot-menu-ok.png"));
-	assert_true(has_artifact(c, "screens/002-assert-di-language-ok.png"));
+	need_artifact(c, "screens/001-assert-di-boot-menu-ok.png");
+	need_artifact(c, "screens/002-assert-di-language-ok.png");
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(ci_screens); i++) {
 		snprintf(name, sizeof(name), "screen %s", ci_screens[i]);
 		assert_true(itest_has_check(c, name, "pass"));
