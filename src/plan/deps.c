@@ -10,6 +10,7 @@
  * those inner names (an install on one configuration only), the one case
  * that fits without them.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
@@ -117,4 +118,14 @@ long hvt_plan_dep_find(const char *const *names, size_t n, const char *dependent
 		return exact;
 	}
 	return fits == 1 ? one : -1;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void hvt_plan_names_sort(const char **names, size_t n)
+{
+	qsort(names, n, sizeof(*names), name_cmp);
 }

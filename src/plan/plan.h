@@ -105,6 +105,8 @@ const char *hvt_variant_get(const struct hvt_variant *v, const char *key);
  */
 long hvt_plan_dep_find(const char *const *names, size_t n, const char *dependent,
 		       const char *dep, size_t *nfit);
+/* Sort names[0..n) as hvt_plan_dep_find() wants them. */
+void hvt_plan_names_sort(const char **names, size_t n);
 /* A copy that the caller owns and frees with hvt_variant_free(). */
 struct hvt_variant *hvt_variant_dup(const struct hvt_variant *v);
 void hvt_variant_free(struct hvt_variant *v);

@@ -104,11 +104,6 @@ static size_t pick(const struct hvt_session_opts *o, const struct hvt_store_done
 	return kept;
 }
 
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * Each dependency of the cases as the full name of the case it stands for
  * (hvt_plan_dep_find()); a dependency that fits several cases is refused,
@@ -122,7 +117,7 @@ static int resolve_deps(struct hvt_case **cases, size_t n, struct hvt_err *err)
 
 	for (size_t i = 0; i < n; i++)
 		names[i] = cases[i]->name;
-	qsort(names, n, sizeof(*names), strp_cmp);
+	hvt_plan_names_sort(names, n);
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct hvt_case *c = cases[i];
 

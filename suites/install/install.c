@@ -57,6 +57,7 @@ struct inst {
 	const char *network;	/* dhcp, manual */
 	const char *until;	/* mirror (country), archive (the check), components */
 	const char *script;	/* the walk as a program, run by the exec type */
+	const char *archive;	/* archive_host: where the proxy's relay connects */
 	char *kernel, *initrd;	/* the installer's, for the machine */
 	char *append;		/* its command line (kernel boot) */
 	long long timeout_ms;	/* plan key screen_timeout (s) */
@@ -230,12 +231,11 @@ static int one_of(const char *key, const char *val, const char *const *ok, struc
  */
 static char *proxy_netdev(struct inst *t)
 {
-	const char *host = hvt_case_param(t->c, "archive_host", "deb.debian.org");
 	char *relay, *opt;
 
 	if (strcmp(t->until, "components"))
 		return hvt_strdup("user,id=n0");
-	relay = hvt_asprintf("bash '%s/suites/install/di-relay.sh' %s", HVT_SRCDIR, host);
+	relay = hvt_asprintf("bash '%s/suites/install/di-relay.sh' %s", HVT_SRCDIR, t->archive);
 	opt = hvt_launch_opt_escape(relay);
 	free(relay);
 	relay = opt;
@@ -302,7 +302,7 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	struct hvt_strv extra = HVT_STRV_INIT;
 	struct hvt_vm_config cfg;
 	struct hvt_screen_opts so = { 0 };
-	const char *video, *archive;
+	const char *video;
 	char *shots = NULL, *frames = NULL, *vnc = NULL;
 	int ret;
 
@@ -313,7 +313,7 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	t->network = hvt_case_param(c, "network", "dhcp");
 	t->until = hvt_case_param(c, "until", "archive");
 	t->script = hvt_case_param(c, "script", NULL);
-	archive = hvt_case_param(c, "archive_host", "deb.debian.org");
+	t->archive = hvt_case_param(c, "archive_host", "deb.debian.org");
 	ret = one_of("ui", t->ui, uis, err);
 	if (!ret)
 		ret = one_of("boot", t->boot, boots, err);
@@ -321,9 +321,9 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 		ret = one_of("network", t->network, nets, err);
 	if (!ret)
 		ret = one_of("until", t->until, untils, err);
-	if (!ret && strspn(archive, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			   "0123456789.-") != strlen(archive))
-		ret = hvt_err_set(err, -EINVAL, "archive_host = %s: not a host name", archive);
+	if (!ret && strspn(t->archive, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789.-") != strlen(t->archive))
+		ret = hvt_err_set(err, -EINVAL, "archive_host = %s: not a host name", t->archive);
 	if (!ret)
 		ret = hvt_case_param_int(c, "screen_timeout", 300, &t->timeout_ms, err);
 	if (!ret)

@@ -408,11 +408,6 @@ static void test_join_names(void **state)
 	hvt_plan_free(p);
 }
 
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * Dependencies declared in a block with blocks inside it: each boot
  * finds the install of its own configuration, or the guest's only
@@ -435,7 +430,7 @@ static void test_dep_find(void **state)
 	const char *names[32], *deps[32], *who[32];
 	const struct hvt_variant *v;
 	struct hvt_plan_iter *it;
-	size_t n = 0, nfit;
+	size_t n = 0, nfit, checked = 0;
 	char *own[32];
 
 	(void)state;
@@ -449,7 +444,7 @@ static void test_dep_find(void **state)
 	}
 	hvt_plan_iter_free(it);
 	memcpy(who, names, sizeof(names));
-	qsort(names, n, sizeof(*names), strp_cmp);
+	hvt_plan_names_sort(names, n);
 	for (size_t i = 0; i < n; i++) {
 		const char *want = NULL;
 		size_t want_fit = 1;
@@ -469,6 +464,7 @@ static void test_dep_find(void **state)
 			want_fit = 0;
 		else
 			fail_msg("unexpected dependent %s", who[i]);
+		checked++;
 		j = hvt_plan_dep_find(names, n, who[i], deps[i], &nfit);
 		if (want) {
 			assert_true(j >= 0);
@@ -483,6 +479,8 @@ static void test_dep_find(void **state)
 			assert_int_equal(nfit, 1);
 		}
 	}
+	/* three boots and one other for each of the two guests */
+	assert_int_equal(checked, 8);
 	for (size_t i = 0; i < n; i++) {
 		free(own[i]);
 		free((char *)deps[i]);
