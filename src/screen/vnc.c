@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rfb/rfbclient.h>
 
@@ -190,11 +192,39 @@ int hvt_vnc_connect(const char *path, int timeout_ms, struct hvt_vnc **out,
 	return 0;
 }
 
+/*
+ * QEMU stops reading a client the moment a write to it fails, so closing
+ * with picture updates unread can lose the last input sent (a button
+ * release: the button then stays down in the guest). Half-close instead:
+ * QEMU reads everything up to the end of the stream, then closes its side;
+ * what it still sends is read and dropped until then.
+ */
+#define CLOSE_DRAIN_MS 2000
+
+static void drain_close(rfbClient *cl)
+{
+	int64_t deadline = hvt_deadline_after(CLOSE_DRAIN_MS);
+	char buf[65536];
+
+	if (cl->sock == RFB_INVALID_SOCKET || shutdown(cl->sock, SHUT_WR))
+		return;
+	for (;;) {
+		struct pollfd pfd = { .fd = cl->sock, .events = POLLIN };
+		int left = hvt_ms_left(deadline);
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			return;
+		if (read(cl->sock, buf, sizeof(buf)) <= 0)
+			return;
+	}
+}
+
 void hvt_vnc_free(struct hvt_vnc *v)
 {
 	if (!v)
 		return;
 	if (v->cl) {
+		drain_close(v->cl);
 		/* the picture is the application's to free (rfbClientCleanup() leaves it) */
 		free(v->cl->frameBuffer);
 		v->cl->frameBuffer = NULL;
