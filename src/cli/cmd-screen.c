@@ -152,8 +152,9 @@ static int do_action(struct hvt_screen *s, const struct screen_opts *o, int argc
 		 */
 		if (argc == 4 && (parse_int("click", argv[2], &x) || parse_int("click", argv[3], &y)))
 			return CLI_EXIT_USAGE;
-		ret = argc == 4 ? hvt_screen_mouse_set(s, x, y, 0, &err) : 0;
-		if (!ret)
+		if (argc == 4)
+			ret = hvt_screen_click_at(s, x, y, button, &err);
+		else
 			ret = hvt_screen_click(s, button, &err);
 	} else {
 		return cli_usage_error("screen", "unknown action or wrong arguments: '%s'", a);

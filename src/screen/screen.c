@@ -43,6 +43,8 @@ struct hvt_screen {
 	struct hvt_video *video;
 	int buttons;
 	double latency;	/* of the last check */
+	double match_s;	/* spent matching, all checks */
+	uint64_t matches;	/* pictures matched against needles */
 };
 
 static void sleep_ms(int ms)
@@ -286,10 +288,13 @@ int hvt_screen_check(struct hvt_screen *s, const char *tag, int timeout_ms, stru
 		goto out;
 	ret = refresh(s, 0, err);
 	while (ret >= 0) {
+		double m0 = hvt_now();
 		struct hvt_match_screen *ms = hvt_match_screen_new(s->cur);
 
 		ret = hvt_match_best(ms, v, n, m, err);
 		hvt_match_screen_free(ms);
+		s->match_s += hvt_now() - m0;
+		s->matches++;
 		if (ret != -ENOENT)
 			break;
 		if (hvt_ms_left(deadline) <= 0) {
@@ -315,6 +320,13 @@ out:
 double hvt_screen_latency(const struct hvt_screen *s)
 {
 	return s->latency;
+}
+
+double hvt_screen_match_seconds(const struct hvt_screen *s, uint64_t *pictures)
+{
+	if (pictures)
+		*pictures = s->matches;
+	return s->match_s;
 }
 
 int hvt_screen_assert(struct hvt_screen *s, const char *tag, int timeout_ms, struct hvt_match *m,
@@ -506,6 +518,13 @@ int hvt_screen_click(struct hvt_screen *s, int button, struct hvt_err *err)
 		return ret;
 	sleep_ms(KEY_HOLD_MS);
 	return hvt_vnc_buttons(s->vnc, s->buttons, err);
+}
+
+int hvt_screen_click_at(struct hvt_screen *s, int x, int y, int button, struct hvt_err *err)
+{
+	int ret = hvt_screen_mouse_set(s, x, y, s->buttons, err);
+
+	return ret ? ret : hvt_screen_click(s, button, err);
 }
 
 /*

@@ -66,6 +66,8 @@ int hvt_screen_check(struct hvt_screen *s, const char *tag, int timeout_ms, stru
  * hvt_screen_assert() judged to its return: the frame-to-verdict latency.
  */
 double hvt_screen_latency(const struct hvt_screen *s);
+/* Seconds spent matching pictures against needles so far, and how many pictures. */
+double hvt_screen_match_seconds(const struct hvt_screen *s, uint64_t *pictures);
 /*
  * hvt_screen_check() that also saves a screenshot with the areas drawn
  * (green matched, red not) and, on failure, each failed area's
@@ -91,6 +93,8 @@ int hvt_screen_type(struct hvt_screen *s, const char *text, int interval_ms,
 int hvt_screen_mouse_set(struct hvt_screen *s, int x, int y, int buttons, struct hvt_err *err);
 /* Press and release button (1 left, 2 middle, 3 right) where the pointer is. */
 int hvt_screen_click(struct hvt_screen *s, int button, struct hvt_err *err);
+/* Move the absolute pointer to (x, y) and click there. */
+int hvt_screen_click_at(struct hvt_screen *s, int x, int y, int button, struct hvt_err *err);
 /* Relative motion for a PS/2 mouse. */
 int hvt_screen_mouse_move(struct hvt_screen *s, int dx, int dy, struct hvt_err *err);
 /*
