@@ -93,7 +93,7 @@ if [ $force = 0 ] && up_to_date; then
 	exit 0
 fi
 for d in "$out".tmp.*; do
-	[ -d "$d/root/proc" ] && umount -R "$d/root/proc" 2> /dev/null
+	if [ -d "$d/root/proc" ]; then umount -R "$d/root/proc" 2> /dev/null || true; fi
 	for m in dev/pts dev sys var/cache/apt/archives; do
 		umount "$d/root/$m" 2> /dev/null || true
 	done
@@ -170,6 +170,14 @@ in_root locale-gen > /dev/null
 # No display manager is installed: the installed system logs in on the
 # console, so Calamares' displaymanager job (which wants one) is left out.
 sed -i '/^ *- displaymanager$/d' "$root/etc/calamares/settings.conf"
+# Debian's packages job removes the live packages from the installed
+# system, a list made for Debian's own live images: most (live-config,
+# live-tools, live-task-*) are not in this one, and apt-get then fails the
+# whole install ("Package Manager error", code 100). try_remove removes
+# them one by one and lets the absent ones be.
+sed -i 's/^\( *- \)remove:$/\1try_remove:/' "$root/etc/calamares/modules/packages.conf"
+grep -q 'try_remove:' "$root/etc/calamares/modules/packages.conf" ||
+	die "calamares' packages.conf has no remove operation to make try_remove"
 # The installed system has its console on ttyS0 too, and eth0.
 sed -i 's/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200n8 net.ifnames=0"/' \
 	"$root/etc/default/grub"
