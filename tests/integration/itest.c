@@ -402,3 +402,12 @@ struct json_object *itest_run_results(const char *const *argv, const char *const
 		fail_msg("hvtest run: exit %d:\n%s", rc, *out);
 	return itest_results_latest(results);
 }
+
+size_t itest_count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}

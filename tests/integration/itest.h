@@ -96,6 +96,8 @@ const char *itest_hvtest(void);
  * a sanitizer reports a defect (leaks included) in its output.
  */
 int itest_run(const char *const *argv, const char *const *env, int timeout_ms, char **out);
+/* Occurrences of needle in s. */
+size_t itest_count_str(const char *s, const char *needle);
 /* Number of live processes whose command line contains both prog and needle. */
 int itest_count_procs(const char *prog, const char *needle);
 /* The same, with the pid of the first one found in *first (may be NULL). */

@@ -217,15 +217,6 @@ static struct hvt_proc *qmp_qemu_start(const char *dir, char **sock)
 	return qemu;
 }
 
-static size_t count_str(const char *s, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
-}
-
 /* A socket that is not there fails at once, and says so once. */
 static void test_qmp_missing_socket(void **state)
 {
@@ -242,7 +233,7 @@ static void test_qmp_missing_socket(void **state)
 		rc = itest_run(argv, NULL, 30000, &out);
 		took = hvt_now_ms() - t0;
 	}
-	if (rc != 1 || took > 1000 || !strstr(out, "No such file") || count_str(out, sock) != 1)
+	if (rc != 1 || took > 1000 || !strstr(out, "No such file") || itest_count_str(out, sock) != 1)
 		fail_msg("missing socket: exit %d after %lld ms (want 1, at once, path once):\n%s",
 			 rc, (long long)took, out);
 	free(out);
@@ -254,7 +245,7 @@ static void test_qmp_missing_socket(void **state)
 		rc = itest_run(argv, NULL, 30000, &out);
 		took = hvt_now_ms() - t0;
 	}
-	if (rc != 1 || took > 1000 || !strstr(out, "not a socket") || count_str(out, dir) != 1)
+	if (rc != 1 || took > 1000 || !strstr(out, "not a socket") || itest_count_str(out, dir) != 1)
 		fail_msg("directory as socket: exit %d after %lld ms:\n%s", rc, (long long)took,
 			 out);
 	free(out);
@@ -286,7 +277,7 @@ static void test_qmp_busy_monitor(void **state)
 		took = hvt_now_ms() - t0;
 	}
 	if (rc != 1 || took < 900 || took > 3000 || !strstr(out, "no QMP greeting within 1 s") ||
-	    !strstr(out, "another client") || count_str(out, sock) != 1)
+	    !strstr(out, "another client") || itest_count_str(out, sock) != 1)
 		fail_msg("held monitor, --timeout 1: exit %d after %lld ms:\n%s", rc,
 			 (long long)took, out);
 	free(out);
@@ -336,7 +327,7 @@ static void test_qmp_output(void **state)
 
 		rc = itest_run(argv, NULL, 30000, &out);
 		/* QEMU's own text names it once more: "The command hvt-nope has not..." */
-		if (rc != 1 || count_str(out, "hvt-nope") != 2 || !strstr(out, "CommandNotFound"))
+		if (rc != 1 || itest_count_str(out, "hvt-nope") != 2 || !strstr(out, "CommandNotFound"))
 			fail_msg("unknown command: exit %d:\n%s", rc, out);
 		free(out);
 	}
@@ -345,7 +336,7 @@ static void test_qmp_output(void **state)
 				       "{\"path\": \"/hvt-nope\", \"property\": \"x\"}", NULL };
 
 		rc = itest_run(argv, NULL, 30000, &out);
-		if (rc != 1 || count_str(out, "qom-get") != 1 || count_str(out, sock) != 0)
+		if (rc != 1 || itest_count_str(out, "qom-get") != 1 || itest_count_str(out, sock) != 0)
 			fail_msg("QMP error: exit %d:\n%s", rc, out);
 		free(out);
 	}

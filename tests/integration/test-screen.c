@@ -305,16 +305,6 @@ static void test_wrong_needle(void **state)
 	free(needles);
 }
 
-/* Occurrences of needle in text. */
-static int count_in(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
-		n++;
-	return n;
-}
-
 /*
  * "hvtest screen click 1 X Y", one VNC connection a call, 20 times in a
  * row on a machine with a USB tablet: QEMU's input trace must show every
@@ -358,8 +348,8 @@ static void test_cli_clicks_arrive(void **state)
 	hvt_vm_quit(vm, 10000, &err);
 	hvt_vm_free(vm);
 	itest_ok(hvt_file_read(trace, &log, NULL, &err), &err);
-	assert_int_equal(count_in(log, "button left, down 1"), clicks);
-	assert_int_equal(count_in(log, "button left, down 0"), clicks);
+	assert_int_equal(itest_count_str(log, "button left, down 1"), clicks);
+	assert_int_equal(itest_count_str(log, "button left, down 0"), clicks);
 	free(log);
 	free(vnc);
 	free(trace);
