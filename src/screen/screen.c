@@ -42,6 +42,7 @@ struct hvt_screen {
 	double cur_at;		/* when it arrived */
 	struct hvt_video *video;
 	int buttons;
+	double button_at;	/* when the buttons last changed */
 	double latency;	/* of the last check */
 	double match_s;	/* spent matching, all checks */
 	uint64_t matches;	/* pictures matched against needles */
@@ -493,14 +494,31 @@ int hvt_screen_type(struct hvt_screen *s, const char *text, int interval_ms,
 	return ret;
 }
 
+/*
+ * QEMU's USB tablet queues pointer reports and folds a motion into the
+ * report before it when the buttons are the same and the guest has not
+ * read that one yet. A move right after a click's release thus moves the
+ * release: Calamares' buttons (Qt) saw the press on them and the release
+ * at the parking place, and did nothing. A motion waits until the release
+ * is RELEASE_READ_MS old, time for the guest to read it (it polls every
+ * few ms; under TCG a busy guest takes longer).
+ */
+#define RELEASE_READ_MS 250
+
 int hvt_screen_mouse_set(struct hvt_screen *s, int x, int y, int buttons, struct hvt_err *err)
 {
 	int ret = need_vnc(s, "mouse_set", err);
+	double since = hvt_now() - s->button_at;
 
-	if (!ret)
-		ret = hvt_vnc_pointer(s->vnc, x, y, buttons, err);
-	if (!ret)
+	if (ret)
+		return ret;
+	if (buttons == s->buttons && since < RELEASE_READ_MS / 1000.0)
+		sleep_ms(RELEASE_READ_MS - (int)(since * 1000));
+	ret = hvt_vnc_pointer(s->vnc, x, y, buttons, err);
+	if (!ret && buttons != s->buttons) {
 		s->buttons = buttons;
+		s->button_at = hvt_now();
+	}
 	return ret;
 }
 
@@ -517,7 +535,10 @@ int hvt_screen_click(struct hvt_screen *s, int button, struct hvt_err *err)
 	if (ret)
 		return ret;
 	sleep_ms(KEY_HOLD_MS);
-	return hvt_vnc_buttons(s->vnc, s->buttons, err);
+	ret = hvt_vnc_buttons(s->vnc, s->buttons, err);
+	if (!ret)
+		s->button_at = hvt_now();
+	return ret;
 }
 
 int hvt_screen_click_at(struct hvt_screen *s, int x, int y, int button, struct hvt_err *err)
