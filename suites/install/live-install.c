@@ -84,6 +84,13 @@ static void click(struct live *l, const char *tag)
 
 	if (!ret)
 		ret = hvt_screen_click_at(l->st.screen, x, y, 1, &err);
+	/*
+	 * Park only once the guest has taken the click (the picture settled):
+	 * a motion the tablet folds into an unread release moves the release
+	 * off the button, and a busy guest under TCG reads late.
+	 */
+	if (!ret)
+		hvt_screen_wait_still(l->st.screen, 1000, 10000, NULL);
 	if (!ret)
 		ret = hvt_screen_mouse_set(l->st.screen, PARK_X, PARK_Y, 0, &err);
 	l->input_s += hvt_now() - t0;
@@ -270,10 +277,12 @@ static int install_config(struct live *l, struct hvt_vm_config *cfg, struct hvt_
 	hvt_strv_pushf(drives, "file=%s,media=cdrom,if=ide,readonly=on", iso);
 	hvt_strv_pushf(drives, "file=%s,if=virtio,format=qcow2,cache=unsafe", disk);
 	/*
-	 * The USB tablet on UHCI, not xHCI: on xHCI a report waits for the
-	 * controller to be woken, and clicks of a whole walk in one VNC
-	 * connection stalled there (press seen, release and the next motion
-	 * not, for minutes); UHCI looks at the tablet every frame.
+	 * The USB tablet on UHCI, not xHCI: on xHCI a click of the walk (one
+	 * VNC connection) stalled: its press was taken, its release and the
+	 * next motion not, for minutes (the pointer stayed on the button).
+	 * An xHCI endpoint waits to be woken when a report is queued, our
+	 * reading of it is a wake-up lost; UHCI looks at the tablet every
+	 * frame, and the walk went through on it.
 	 */
 	hvt_strv_push(devices, "piix3-usb-uhci,id=uhci");
 	hvt_strv_push(devices, "usb-tablet,bus=uhci.0");
