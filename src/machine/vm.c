@@ -207,8 +207,15 @@ static void build_argv(struct hvt_vm *vm, const struct hvt_vm_config *cfg,
 			 !strcmp(cfg->vga, "std") ? "VGA" : "virtio-vga", cfg->xres, cfg->yres);
 	else if (cfg->vga)
 		push_opt(sv, "-device", "%s", !strcmp(cfg->vga, "std") ? "VGA" : "virtio-vga");
+	/*
+	 * The tablet on UHCI, not xHCI: on xHCI a click of a walk through
+	 * Calamares stalled, its press taken, its release and the next motion
+	 * not, for minutes (an xHCI endpoint waits to be woken when a report
+	 * is queued: a wake-up lost is our reading). UHCI looks at the tablet
+	 * every frame, and the walk went through on it.
+	 */
 	if (cfg->tablet)
-		hvt_strv_pushv(sv, (const char *const[]){ "-device", "qemu-xhci,id=usb0",
+		hvt_strv_pushv(sv, (const char *const[]){ "-device", "piix3-usb-uhci,id=usb0",
 							   "-device", "usb-tablet,bus=usb0.0",
 							   NULL });
 

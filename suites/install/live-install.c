@@ -89,10 +89,13 @@ static void click(struct live *l, const char *tag)
 	 * a motion the tablet folds into an unread release moves the release
 	 * off the button, and a busy guest under TCG reads late.
 	 */
-	if (!ret)
+	if (!ret) {
+		double w0 = hvt_now();
+
 		hvt_screen_wait_still(l->st.screen, 1000, 10000, NULL);
-	if (!ret)
+		t0 += hvt_now() - w0;	/* waiting for the guest, not input */
 		ret = hvt_screen_mouse_set(l->st.screen, PARK_X, PARK_Y, 0, &err);
+	}
 	l->input_s += hvt_now() - t0;
 	st_require(&l->st, what, ret, &err);
 	free(what);
@@ -253,7 +256,7 @@ static void keep_installed(struct live *l)
 }
 
 static int install_config(struct live *l, struct hvt_vm_config *cfg, struct hvt_strv *drives,
-			  struct hvt_strv *devices, struct hvt_err *err)
+			  struct hvt_err *err)
 {
 	struct hvt_case *c = l->st.c;
 	struct hvt_guest_live img;
@@ -276,16 +279,6 @@ static int install_config(struct live *l, struct hvt_vm_config *cfg, struct hvt_
 	disk = hvt_launch_opt_escape(l->disk);
 	hvt_strv_pushf(drives, "file=%s,media=cdrom,if=ide,readonly=on", iso);
 	hvt_strv_pushf(drives, "file=%s,if=virtio,format=qcow2,cache=unsafe", disk);
-	/*
-	 * The USB tablet on UHCI, not xHCI: on xHCI a click of the walk (one
-	 * VNC connection) stalled: its press was taken, its release and the
-	 * next motion not, for minutes (the pointer stayed on the button).
-	 * An xHCI endpoint waits to be woken when a report is queued, our
-	 * reading of it is a wake-up lost; UHCI looks at the tablet every
-	 * frame, and the walk went through on it.
-	 */
-	hvt_strv_push(devices, "piix3-usb-uhci,id=uhci");
-	hvt_strv_push(devices, "usb-tablet,bus=uhci.0");
 	free(iso);
 	free(disk);
 	return 0;
@@ -446,10 +439,11 @@ static int live_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	cfg.cpus = (int)cpus;
 	cfg.mem_mib = (uint64_t)mem;
 	cfg.vga = "std";
+	cfg.tablet = true;
 	cfg.no_agent = true;
 	cfg.no_tools = true;
 	if (!strcmp(l->phase, "install"))
-		ret = install_config(l, &cfg, &drives, &devices, err);
+		ret = install_config(l, &cfg, &drives, err);
 	else
 		ret = boot_config(l, &cfg, &drives, &devices, err);
 	if (ret)
