@@ -68,6 +68,42 @@ static bool parse_test_line(const char *line, bool *ok, long *num, char *desc, s
 	return true;
 }
 
+/*
+ * "# metric: NAME = VALUE [UNIT]" -> a metric of the case (NAME may hold
+ * blanks, colons and '='; the last " = " splits it from the value).
+ * Returns 0 for a line that is no metric line, 1 for a metric, -1 for a
+ * metric line that does not parse, which is a failed check naming it.
+ */
+static int apply_metric(struct hvt_case *c, const char *line)
+{
+	const char *p = line + 1, *eq = NULL, *q;
+	char name[256], *end;
+	double value;
+
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "metric:", 7))
+		return 0;
+	p += 7;
+	while (*p == ' ')
+		p++;
+	for (q = strstr(p, " = "); q; q = strstr(q + 1, " = "))
+		eq = q;
+	if (eq && eq > p && (size_t)(eq - p) < sizeof(name)) {
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - p), p);
+		value = strtod(eq + 3, &end);
+		if (end != eq + 3 && (*end == ' ' || !*end)) {
+			while (*end == ' ')
+				end++;
+			hvt_case_metric(c, name, value, end);
+			return 1;
+		}
+	}
+	hvt_case_check(c, "metric line", false, "'%s': expected '# metric: NAME = NUMBER [UNIT]'",
+		       line);
+	return -1;
+}
+
 void hvt_runner_apply_tap(struct hvt_case *c, const char *tap, int exit_code)
 {
 	char *text = hvt_strdup(tap), *save = NULL, desc[512], dir[8], why[512], name[600];
@@ -80,6 +116,10 @@ void hvt_runner_apply_tap(struct hvt_case *c, const char *tap, int exit_code)
 
 		if (len && line[len - 1] == '\r')
 			line[--len] = '\0';
+		if (line[0] == '#') {
+			failed += apply_metric(c, line) < 0;
+			continue;
+		}
 		/* subtests are indented: the parent's summary line counts */
 		if (line[0] == ' ' || line[0] == '\t' || line[0] == '#')
 			continue;

@@ -980,6 +980,28 @@ static void test_tap_parsing(void **state)
 	assert_int_equal(hvt_case_outcome(c), HVT_ERROR);
 	assert_non_null(strstr(c->reason, "no TAP"));
 	hvt_case_free(c);
+
+	/* metrics from comments: the last " = " splits the name from the value */
+	c = tap("1..1\n# metric: walk: a = b = 12.5 s\n#metric: screens = 9\n"
+		"# plain comment = 3\nok 1 - x\n", 0);
+	assert_int_equal(hvt_case_outcome(c), HVT_PASS);
+	assert_int_equal(c->nmetrics, 2);
+	assert_string_equal(c->metrics[0].name, "walk: a = b");
+	assert_true(c->metrics[0].value == 12.5);
+	assert_string_equal(c->metrics[0].unit, "s");
+	assert_string_equal(c->metrics[1].name, "screens");
+	assert_string_equal(c->metrics[1].unit, "");
+	hvt_case_free(c);
+
+	/* a metric line that does not parse fails the case, naming the line */
+	c = tap("1..1\n# metric: walk = fast s\nok 1 - x\n", 0);
+	assert_int_equal(hvt_case_outcome(c), HVT_FAIL);
+	assert_int_equal(c->nmetrics, 0);
+	assert_non_null(strstr(c->checks[0].message, "walk = fast s"));
+	hvt_case_free(c);
+	c = tap("1..1\n# metric: no value\nok 1 - x\n", 0);
+	assert_int_equal(hvt_case_outcome(c), HVT_FAIL);
+	hvt_case_free(c);
 }
 
 static void test_exec_type(void **state)
