@@ -21,7 +21,8 @@ static const char screen_usage[] =
 	"  assert TAG                 wait (--timeout) until a needle with TAG matches;\n"
 	"                             exit 1 when none did, naming the closest\n"
 	"  check TAG                  look once; exit 1 when no needle matches\n"
-	"  locate TAG                 print X Y of TAG's click point (anywhere on screen)\n"
+	"  locate TAG                 print X Y of TAG's click point (where its needle\n"
+	"                             has it, else anywhere on screen)\n"
 	"  wait-change                wait (--timeout) for the picture to change\n"
 	"  wait-still MS              wait (--timeout) until it stays still for MS ms\n"
 	"  key COMBO...               press keys: ret, esc, ctrl-alt-f2, shift-tab, a...\n"
@@ -97,14 +98,24 @@ static int do_action(struct hvt_screen *s, const struct screen_opts *o, int argc
 				: hvt_screen_check(s, argv[1], 0, &m, &err);
 		if (!ret || ret == -ETIMEDOUT) {
 			printf("%s %s %.4f", ret ? "miss" : "match", m.needle->name, m.similarity);
+			uint64_t pictures;
+			double match_s = hvt_screen_match_seconds(s, &pictures);
+
 			for (int i = 0; i < m.nareas; i++)
 				printf(" %d,%d:%.4f", m.areas[i].x, m.areas[i].y, m.areas[i].similarity);
-			putchar('\n');
+			/* the share of the wait spent matching, for scripts that measure */
+			printf(" (matching %.3f s, %llu pictures)\n", match_s,
+			       (unsigned long long)pictures);
 		}
 		if (ret == -ETIMEDOUT && !is_assert)
 			return CLI_EXIT_FAIL;
 	} else if (!strcmp(a, "locate") && argc == 2) {
-		ret = hvt_screen_locate(s, argv[1], true, &x, &y, &err);
+		/* where the needle says first: look-alikes elsewhere cannot win there */
+		ret = hvt_screen_locate(s, argv[1], false, &x, &y, &err);
+		if (ret == -ENOENT) {
+			hvt_err_clear(&err);
+			ret = hvt_screen_locate(s, argv[1], true, &x, &y, &err);
+		}
 		if (!ret)
 			printf("%d %d\n", x, y);
 	} else if (!strcmp(a, "wait-change") && argc == 1) {
