@@ -15,98 +15,41 @@ parameters arrive as HVT_PARAM_<KEY>:
   HVT_PARAM_UNTIL    mirror, archive or components; HVT_PARAM_SCREEN_TIMEOUT seconds per
                      screen, HVT_PARAM_BOOT_TIMEOUT for the first one
 
-It prints TAP: one test per screen and per input. A missed screen is
-"not ok" with the tag it expected and the closest needle (from hvtest's
-own message) as diagnostics, and the walk stops there.
+It prints TAP, one test per screen, and the walk's split as metrics
+(screenwalk.py).
 """
 
 import os
-import subprocess
-import sys
-import time
+
+from screenwalk import ScreenWalk
 
 GUEST_IP = "10.0.2.15"
 GATEWAY = "10.0.2.2"
 NAMESERVER = "10.0.2.3"
 # the proxy the install type forwards to the archive (install.c, PROXY_ADDR)
 PROXY = "http://10.0.2.100:3128/"
+TYPE_INTERVAL_MS = 80
 
 
-class Walk:
+class Walk(ScreenWalk):
     def __init__(self, env):
-        def need(key):
-            value = env.get("HVT_PARAM_" + key)
-            if not value:
-                print("Bail out! HVT_PARAM_%s is not set: run by the install type" % key)
-                sys.exit(2)
-            return value
-
-        self.vm_dir = need("VM_DIR")
-        self.needles = need("NEEDLES")
-        self.hvtest = env.get("HVT_PARAM_HVTEST", "hvtest")
-        self.timeout = env.get("HVT_PARAM_SCREEN_TIMEOUT", "300")
-        self.boot_timeout = env.get("HVT_PARAM_BOOT_TIMEOUT", "900")
+        super().__init__(env, "install")
         self.boot = env.get("HVT_PARAM_BOOT", "kernel")
         self.network = env.get("HVT_PARAM_NETWORK", "dhcp")
         self.until = env.get("HVT_PARAM_UNTIL", "archive")
-        case_dir = env.get("HVT_CASE_DIR", ".")
-        self.shots = os.path.join(case_dir, "screens")
-        self.tests = 0
-        self.assert_s = 0.0
-        self.input_s = 0.0
 
-    def screen(self, *args, timeout=None):
-        cmd = [self.hvtest, "screen", "--workdir", self.vm_dir, "--needles",
-               self.needles, "--shots", self.shots, "--timeout", timeout or self.timeout]
-        return subprocess.run(cmd + list(args), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-
-    def result(self, ok, name, diag=""):
-        self.tests += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", self.tests, name))
-        for line in diag.strip().splitlines():
-            print("# " + line)
-        sys.stdout.flush()
-        if not ok:
-            self.finish()
-            sys.exit(1)
-
-    def expect(self, tag):
-        t0 = time.monotonic()
+    def expect(self, tag, timeout=None):
         # the first screen waits for the boot
-        r = self.screen("assert", tag, timeout=None if self.tests else self.boot_timeout)
-        dt = time.monotonic() - t0
-        self.assert_s += dt
-        if r.returncode == 0:
-            self.result(True, "screen %s" % tag, "%s (%.1f s)" % (r.stdout.strip(), dt))
-        else:
-            self.result(False, "screen %s" % tag,
-                        "expected screen %s\n%s" % (tag, r.stderr or r.stdout))
-
-    def key(self, *combos):
-        t0 = time.monotonic()
-        r = self.screen("key", *combos)
-        self.input_s += time.monotonic() - t0
-        if r.returncode:
-            self.result(False, "key %s" % " ".join(combos), r.stderr)
+        super().expect(tag, timeout if self.tests else self.boot_timeout)
 
     def type(self, text):
-        t0 = time.monotonic()
-        r = self.screen("--interval", "80", "type", text)
-        self.input_s += time.monotonic() - t0
-        if r.returncode:
-            self.result(False, "type %r" % text, r.stderr)
+        super().type(text, TYPE_INTERVAL_MS)
 
     def retype(self, text):
         """Replace a prefilled entry field's text and confirm it."""
         self.key(*["backspace"] * 20)
         self.type(text)
         self.key("ret")
-
-    def finish(self):
-        print("# asserts (waiting + matching) %.1f s, input %.1f s"
-              % (self.assert_s, self.input_s))
-        print("1..%d" % self.tests)
 
     def run(self):
         manual = self.network == "manual"

@@ -15,9 +15,7 @@
  * running machine. With the plan key `script`, the case boots the machine
  * here and then runs the script through the exec type, which reads its TAP.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 #include "screen.h"
 #include "steps.h"
 #include "testtype.h"
+#include "walk.h"
 
 #define DI_ROOT "/usr/lib/debian-installer/images/12/amd64"
 /* the slirp network QEMU's user net gives the guest */
@@ -196,16 +195,6 @@ static void walk(struct inst *t)
 	expect(t, "di-components-failed");
 }
 
-static void on_file(void *ctx, const char *name, const char *path)
-{
-	struct inst *t = ctx;
-	char *rel = hvt_asprintf("screens/%s", name);
-
-	(void)path;
-	hvt_case_artifact(t->c, rel, rel);
-	free(rel);
-}
-
 static int one_of(const char *key, const char *val, const char *const *ok, struct hvt_err *err)
 {
 	for (const char *const *o = ok; *o; o++)
@@ -361,59 +350,13 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	so.needles = &t->needles;
 	so.shots = shots;
 	so.video_frames = frames;
-	so.on_file = on_file;
-	so.ctx = t;
+	so.on_file = walk_on_file;
+	so.ctx = t->c;
 	ret = hvt_screen_open(&so, &t->screen, err);
 	free(vnc);
 	free(frames);
 	free(shots);
 	return ret;
-}
-
-/* Record the screenshots the script's `hvtest screen --shots` left. */
-static void script_artifacts(struct inst *t)
-{
-	char *dir = hvt_asprintf("%s/screens", t->c->workdir);
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
-
-	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.')
-			on_file(t, names[i]->d_name, NULL);
-		free(names[i]);
-	}
-	if (n >= 0)
-		free(names);
-	free(dir);
-}
-
-/*
- * The walk as a program: the exec type runs the script with the case's
- * parameters (HVT_PARAM_*), to which the machine's work directory, the
- * needle directory and this hvtest are added.
- */
-static void run_script(struct inst *t)
-{
-	const struct hvt_test_type *exec = hvt_test_type_find("exec");
-	char self[PATH_MAX], *path;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (!exec) {
-		hvt_case_error(t->c, "script = %s: the exec type is not registered", t->script);
-		return;
-	}
-	self[n > 0 ? n : 0] = '\0';
-	path = t->script[0] == '/' ? hvt_strdup(t->script) :
-		hvt_asprintf("%s/suites/install/%s", HVT_SRCDIR, t->script);
-	hvt_case_set_param(t->c, "exec", path);
-	hvt_case_set_param(t->c, "vm_dir", hvt_vm_workdir(t->vm));
-	hvt_case_set_param(t->c, "hvtest", n > 0 ? self : "hvtest");
-	hvt_case_set_param(t->c, "needles",
-			   hvt_case_param(t->c, "needles", HVT_SRCDIR "/suites/install/needles"));
-	/* the script's own connection sees the screen; ours must not hold it */
-	exec->run(t->c, NULL);
-	script_artifacts(t);
-	free(path);
 }
 
 static void install_run(struct hvt_case *c, void *state)
@@ -424,7 +367,7 @@ static void install_run(struct hvt_case *c, void *state)
 	hvt_case_check(c, "machine", true, "%s boot, %s installer, %s network", t->boot, t->ui,
 		       t->network);
 	if (t->script) {
-		run_script(t);
+		walk_script_run(c, t->vm, t->script);
 		return;
 	}
 	walk(t);

@@ -4,6 +4,12 @@
  * image guest/live/build.sh makes) driven through every screen by needles,
  * pointer and keys onto a fresh disk (live_phase = install), and the
  * installed disk booted by its own firmware and checked (live_phase = boot).
+ *
+ * The install's walk is written twice: here in C on src/screen/screen.h,
+ * and as a Python script (live-calamares.py) that calls `hvtest screen`.
+ * With the plan key `script`, the case boots the live image here, runs the
+ * script through the exec type, and checks the end (Calamares exited, the
+ * machine powers off) and keeps the disk here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +26,7 @@
 #include "hvt-config.h"
 #include "qsd.h"
 #include "steps.h"
+#include "walk.h"
 
 #define DISK_BYTES (16ULL << 30)	/* Debian's settings require 10 GB */
 #define TYPE_INTERVAL_MS 60
@@ -30,6 +37,7 @@ struct live {
 	struct st st;			/* the screen suite's state: st_assert() and friends */
 	const char *phase;		/* install, boot */
 	const char *user, *password, *hostname;
+	const char *script;		/* the install's walk as a program, run by the exec type */
 	char *disk;			/* the install's target / the boot's disk */
 	char *installed;		/* where the installed disk is kept for the boot cases */
 	long long install_timeout_ms;
@@ -166,6 +174,19 @@ static void wait_finished(struct live *l)
 	l->st.timeout_ms = timeout_ms;
 }
 
+/* After Done: Calamares exits, and the live system powers off. */
+static void install_end(struct live *l)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	int ret;
+
+	hvt_case_check(l->st.c, "calamares exited",
+		       console_shows(l, "calamares exited with status 0", 60000),
+		       "'hvtest-live: calamares exited with status 0' on the console");
+	ret = hvt_vm_powerdown(l->st.vm, SHUTDOWN_TIMEOUT_MS, &err);
+	st_require(&l->st, "live system powers off", ret, &err);
+}
+
 static void install_run(struct live *l)
 {
 	struct hvt_case *c = l->st.c;
@@ -214,11 +235,7 @@ static void install_run(struct live *l)
 	settle(l);
 	st_assert(&l->st, "live-finished-norestart");
 	click(l, "live-done");
-	hvt_case_check(c, "calamares exited", console_shows(l, "calamares exited with status 0",
-							   60000),
-		       "'hvtest-live: calamares exited with status 0' on the console");
-	ret = hvt_vm_powerdown(l->st.vm, SHUTDOWN_TIMEOUT_MS, &err);
-	st_require(&l->st, "live system powers off", ret, &err);
+	install_end(l);
 	total = hvt_now() - t0;
 	match_s = hvt_screen_match_seconds(l->st.screen, &pictures);
 	hvt_case_metric(c, "install case", total, "s");
@@ -373,16 +390,6 @@ static void boot_run(struct live *l)
 	free(prompt);
 }
 
-static void on_file(void *ctx, const char *name, const char *path)
-{
-	struct live *l = ctx;
-	char *rel = hvt_asprintf("screens/%s", name);
-
-	(void)path;
-	hvt_case_artifact(l->st.c, rel, rel);
-	free(rel);
-}
-
 /* The boot cases' NIC backend: QEMU's user network (DHCP, gateway 10.0.2.2). */
 static const char *const user_net[] = { "-netdev", "user,id=n0", NULL };
 
@@ -405,6 +412,8 @@ static int live_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	l->password = hvt_case_param(c, "live_password", "hvtest-pw");
 	l->hostname = hvt_case_param(c, "live_hostname", "hvtest-live");
 	l->installed = installed_path(c);
+	if (!strcmp(l->phase, "install"))
+		l->script = hvt_case_param(c, "script", NULL);
 	ret = hvt_case_param_int(c, "screen_timeout", 600, &l->st.timeout_ms, err);
 	if (!ret)
 		ret = hvt_case_param_int(c, "install_timeout", 3600, &l->install_timeout_ms, err);
@@ -462,7 +471,8 @@ static int live_init(struct hvt_case *c, void **state, struct hvt_err *err)
 		goto out;
 
 	shots = hvt_asprintf("%s/screens", c->workdir);
-	if (strcmp(hvt_case_param(c, "video", "fail"), "no"))
+	/* a script's walk has its own connections: this one records nothing */
+	if (strcmp(hvt_case_param(c, "video", "fail"), "no") && !l->script)
 		frames = hvt_asprintf("%s/video-frames", c->workdir);
 	vnc = hvt_vm_path(l->st.vm, "vnc.sock");
 	so.vnc = vnc;
@@ -470,8 +480,8 @@ static int live_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	so.needles = &l->st.needles;
 	so.shots = shots;
 	so.video_frames = frames;
-	so.on_file = on_file;
-	so.ctx = l;
+	so.on_file = walk_on_file;
+	so.ctx = c;
 	so.connect_timeout_ms = (int)boot_s * 1000;
 	ret = hvt_screen_open(&so, &l->st.screen, err);
 	free(vnc);
@@ -494,7 +504,17 @@ static void live_run(struct hvt_case *c, void *state)
 
 	hvt_case_check(c, "phase", true, "%s, %s", l->phase,
 		       hvt_case_param(c, "matrix_config", "-"));
-	if (!strcmp(l->phase, "install")) {
+	if (l->script) {
+		/* the script gets what the C walk has from the plan or its defaults */
+		hvt_case_set_param(c, "live_user", l->user);
+		hvt_case_set_param(c, "live_password", l->password);
+		hvt_case_set_param(c, "live_hostname", l->hostname);
+		walk_script_run(c, l->st.vm, l->script);
+		if (hvt_outcome_bad(hvt_case_outcome(c)))
+			return;
+		install_end(l);
+		keep_installed(l);
+	} else if (!strcmp(l->phase, "install")) {
 		install_run(l);
 		keep_installed(l);
 	} else {
