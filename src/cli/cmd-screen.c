@@ -229,8 +229,10 @@ int cmd_screen(int argc, char **argv)
 		return cli_usage_error("screen", "expected one of --vnc or --workdir, and an ACTION");
 	}
 	rc = 0;
+	/* one call looks for one tag: only its needles' pictures are read */
 	for (size_t i = 0; i < o.needles.n && !rc; i++)
-		if (hvt_needles_load_dir(&set, o.needles.v[i], &err))
+		if (hvt_needles_load_dir_tag(&set, o.needles.v[i],
+					     action_tag(&o, argc - optind, argv + optind), &err))
 			rc = cli_fail(&err, "needles");
 	if (!rc && action_tag(&o, argc - optind, argv + optind)) {
 		const struct hvt_needle **v = NULL;

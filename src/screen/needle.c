@@ -205,7 +205,9 @@ int hvt_needle_set_image(struct hvt_needle *n, struct hvt_image *img, struct hvt
 	return 0;
 }
 
-int hvt_needle_load(const char *json_path, struct hvt_needle **out, struct hvt_err *err)
+/* hvt_needle_load(), the image read for every needle (all) or those with tag */
+static int needle_load(const char *json_path, bool all, const char *tag, struct hvt_needle **out,
+		       struct hvt_err *err)
 {
 	size_t plen = strlen(json_path), len;
 	struct hvt_image *img;
@@ -224,11 +226,13 @@ int hvt_needle_load(const char *json_path, struct hvt_needle **out, struct hvt_e
 	free(text);
 	if (ret)
 		return ret;
-	png = hvt_asprintf("%.*s.png", (int)(plen - 5), json_path);
-	ret = hvt_image_read_png(png, &img, err);
-	free(png);
-	if (!ret)
-		ret = hvt_needle_set_image(n, img, err);
+	if (all || (tag && hvt_needle_has_tag(n, tag))) {
+		png = hvt_asprintf("%.*s.png", (int)(plen - 5), json_path);
+		ret = hvt_image_read_png(png, &img, err);
+		free(png);
+		if (!ret)
+			ret = hvt_needle_set_image(n, img, err);
+	}
 	if (ret) {
 		hvt_needle_free(n);
 		return ret;
@@ -244,6 +248,11 @@ int hvt_needle_load(const char *json_path, struct hvt_needle **out, struct hvt_e
 	n->json_path = hvt_strdup(json_path);
 	*out = n;
 	return 0;
+}
+
+int hvt_needle_load(const char *json_path, struct hvt_needle **out, struct hvt_err *err)
+{
+	return needle_load(json_path, true, NULL, out, err);
 }
 
 bool hvt_needle_has_tag(const struct hvt_needle *n, const char *tag)
@@ -320,7 +329,8 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int hvt_needles_load_dir(struct hvt_needles *set, const char *dir, struct hvt_err *err)
+static int needles_load_dir(struct hvt_needles *set, const char *dir, bool all, const char *tag,
+			    struct hvt_err *err)
 {
 	struct hvt_strv names = { 0 };
 	struct dirent *de;
@@ -342,7 +352,7 @@ int hvt_needles_load_dir(struct hvt_needles *set, const char *dir, struct hvt_er
 		char *path = hvt_asprintf("%s/%s", dir, names.v[i]);
 		struct hvt_needle *n;
 
-		ret = hvt_needle_load(path, &n, err);
+		ret = needle_load(path, all, tag, &n, err);
 		free(path);
 		if (ret)
 			break;
@@ -351,6 +361,17 @@ int hvt_needles_load_dir(struct hvt_needles *set, const char *dir, struct hvt_er
 	}
 	hvt_strv_release(&names);
 	return ret;
+}
+
+int hvt_needles_load_dir(struct hvt_needles *set, const char *dir, struct hvt_err *err)
+{
+	return needles_load_dir(set, dir, true, NULL, err);
+}
+
+int hvt_needles_load_dir_tag(struct hvt_needles *set, const char *dir, const char *tag,
+			     struct hvt_err *err)
+{
+	return needles_load_dir(set, dir, false, tag, err);
 }
 
 void hvt_needles_release(struct hvt_needles *set)

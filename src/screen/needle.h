@@ -80,6 +80,14 @@ struct hvt_needles {
  * set. The first bad needle fails the whole load, naming its file.
  */
 int hvt_needles_load_dir(struct hvt_needles *set, const char *dir, struct hvt_err *err);
+/*
+ * hvt_needles_load_dir() that reads the images of the needles with tag
+ * only, none when tag is NULL (decoding PNGs is most of a load): the
+ * others keep a NULL image and must not be matched. For a process that
+ * looks for one tag.
+ */
+int hvt_needles_load_dir_tag(struct hvt_needles *set, const char *dir, const char *tag,
+			     struct hvt_err *err);
 void hvt_needles_release(struct hvt_needles *set);
 /*
  * The needles with tag, in load order, into *out (caller frees the array,

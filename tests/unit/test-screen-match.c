@@ -457,6 +457,18 @@ static void test_files(void **state)
 	assert_non_null(strstr(err.msg, "login-20260101.png"));
 	assert_non_null(strstr(err.msg, "not a PNG"));
 	hvt_needles_release(&set);
+	/* by tag: only the tag's needles' pictures are read */
+	hvt_err_clear(&err);
+	assert_int_equal(hvt_needles_load_dir_tag(&set, dir, "desktop", &err), 0);
+	assert_int_equal(set.n, 1);
+	assert_null(set.v[0]->image);
+	hvt_needles_release(&set);
+	assert_int_equal(hvt_needles_load_dir_tag(&set, dir, NULL, &err), 0);
+	assert_null(set.v[0]->image);
+	hvt_needles_release(&set);
+	assert_int_equal(hvt_needles_load_dir_tag(&set, dir, "prompt", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a PNG"));
+	hvt_needles_release(&set);
 	assert_int_equal(hvt_image_read_png(path, &back, &err), -EINVAL);
 	assert_null(back);
 	unlink(path);
