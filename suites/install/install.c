@@ -362,7 +362,8 @@ static int install_init(struct hvt_case *c, void **state, struct hvt_err *err)
 static void install_run(struct hvt_case *c, void *state)
 {
 	struct inst *t = state;
-	double t0 = hvt_now(), total;
+	double t0 = hvt_now(), total, match_s;
+	uint64_t pictures;
 
 	hvt_case_check(c, "machine", true, "%s boot, %s installer, %s network", t->boot, t->ui,
 		       t->network);
@@ -375,6 +376,9 @@ static void install_run(struct hvt_case *c, void *state)
 	hvt_case_metric(c, "walk", total, "s");
 	hvt_case_metric(c, "walk asserts (waiting + matching)", t->assert_s, "s");
 	hvt_case_metric(c, "walk matching (frame to verdict)", t->match_s, "s");
+	match_s = hvt_screen_match_seconds(t->screen, &pictures);
+	hvt_case_metric(c, "walk matching (every picture)", match_s, "s");
+	hvt_case_metric(c, "pictures matched", (double)pictures, "");
 	hvt_case_metric(c, "walk input", t->input_s, "s");
 	hvt_case_metric(c, "screens", t->screens, "");
 	/* frames that changed while the walk watched: each was matched at least once */
