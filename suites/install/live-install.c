@@ -390,6 +390,17 @@ static void boot_run(struct live *l)
 	free(prompt);
 }
 
+/*
+ * A parameter's value, its default set on the case when the plan has none:
+ * a script's walk gets the same values as HVT_PARAM_*, and the store keeps them.
+ */
+static const char *param_or_set(struct hvt_case *c, const char *key, const char *dflt)
+{
+	if (!hvt_case_param(c, key, NULL))
+		hvt_case_set_param(c, key, dflt);
+	return hvt_case_param(c, key, dflt);
+}
+
 /* The boot cases' NIC backend: QEMU's user network (DHCP, gateway 10.0.2.2). */
 static const char *const user_net[] = { "-netdev", "user,id=n0", NULL };
 
@@ -408,9 +419,9 @@ static int live_init(struct hvt_case *c, void **state, struct hvt_err *err)
 	l->phase = hvt_case_param(c, "live_phase", "");
 	if (strcmp(l->phase, "install") && strcmp(l->phase, "boot"))
 		return hvt_err_set(err, -EINVAL, "live_phase = '%s': install or boot", l->phase);
-	l->user = hvt_case_param(c, "live_user", "hvtest");
-	l->password = hvt_case_param(c, "live_password", "hvtest-pw");
-	l->hostname = hvt_case_param(c, "live_hostname", "hvtest-live");
+	l->user = param_or_set(c, "live_user", "hvtest");
+	l->password = param_or_set(c, "live_password", "hvtest-pw");
+	l->hostname = param_or_set(c, "live_hostname", "hvtest-live");
 	l->installed = installed_path(c);
 	if (!strcmp(l->phase, "install"))
 		l->script = hvt_case_param(c, "script", NULL);
@@ -505,10 +516,6 @@ static void live_run(struct hvt_case *c, void *state)
 	hvt_case_check(c, "phase", true, "%s, %s", l->phase,
 		       hvt_case_param(c, "matrix_config", "-"));
 	if (l->script) {
-		/* the script gets what the C walk has from the plan or its defaults */
-		hvt_case_set_param(c, "live_user", l->user);
-		hvt_case_set_param(c, "live_password", l->password);
-		hvt_case_set_param(c, "live_hostname", l->hostname);
 		walk_script_run(c, l->st.vm, l->script);
 		if (hvt_outcome_bad(hvt_case_outcome(c)))
 			return;
