@@ -235,6 +235,9 @@ static _Noreturn void child_main(const struct child_args *a)
 		 */
 		memset(registry, 0, sizeof(registry));
 		reaper_installed = 0;
+		/* a peer that went away (QEMU's VNC socket) is an error, not death */
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
 		for (const char *const *x = a->env; x && *x; x++)
 			putenv((char *)*x);
 		close(a->errfd);

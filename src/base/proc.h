@@ -26,7 +26,10 @@ struct hvt_proc_opts {
 	 * When set, the forked child runs fn(fn_arg) instead of exec'ing
 	 * argv (argv[0] then only names it), with the same process group,
 	 * death signal, stdio and environment set-up; it exits 0 when fn
-	 * returns. The child starts with an empty child registry.
+	 * returns. The child starts with an empty child registry, default
+	 * signal dispositions and SIGPIPE ignored: a write to a peer that
+	 * went away (QEMU's VNC or QMP socket) fails with EPIPE instead of
+	 * killing the case.
 	 */
 	void (*fn)(void *arg);
 	void *fn_arg;

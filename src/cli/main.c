@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	hvt_proc_install_reaper();
+	/*
+	 * A peer that goes away while we write (QEMU's VNC socket: libvncclient
+	 * writes with write()) is an error the command reports, not its death;
+	 * children get the default back (proc.c).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return commands[i].fn(argc - 1, argv + 1);

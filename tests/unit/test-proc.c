@@ -523,6 +523,17 @@ static void fork_writer(void *arg)
 	printf("fn says %s and HVT_X=%s\n", (const char *)arg, getenv("HVT_X"));
 }
 
+/* A write to a pipe nobody reads: EPIPE in a fork-mode child, not death. */
+static void fork_pipe_writer(void *arg)
+{
+	int fd[2];
+
+	if (pipe(fd))
+		_exit(2);
+	close(fd[0]);
+	_exit(write(fd[1], "x", 1) < 0 && errno == EPIPE ? 0 : 3);
+}
+
 static void fork_crasher(void *arg)
 {
 	raise(SIGSEGV);
@@ -550,6 +561,14 @@ static void test_fork_fn(void **state)
 	/* the parent's environment is untouched */
 	assert_null(getenv("HVT_X"));
 	free(out);
+
+	o.fn = fork_pipe_writer;
+	p = hvt_proc_spawn(&o, &err);
+	assert_non_null(p);
+	assert_int_equal(hvt_proc_wait(p, 10000, &st), 0);
+	assert_true(st.exited);
+	assert_int_equal(st.code, 0);
+	hvt_proc_free(p);
 
 	o.fn = fork_crasher;
 	p = hvt_proc_spawn(&o, &err);
