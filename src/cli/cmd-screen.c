@@ -205,15 +205,15 @@ int cmd_screen(int argc, char **argv)
 		case 'c': o.cursor = optarg; break;
 		case 't':
 			if (cli_parse_seconds("--timeout", optarg, &o.timeout))
-				return CLI_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'i':
 			if (parse_int("--interval", optarg, &o.interval) || o.interval < 0)
-				return CLI_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'T':
 			if (parse_int("--tolerance", optarg, &o.tolerance) || o.tolerance < 0)
-				return CLI_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'h':
 			fputs(screen_usage, stdout);
@@ -258,4 +258,7 @@ int cmd_screen(int argc, char **argv)
 	hvt_needles_release(&set);
 	hvt_strv_release(&o.needles);
 	return rc;
+usage:
+	hvt_strv_release(&o.needles);
+	return CLI_EXIT_USAGE;
 }

@@ -69,18 +69,27 @@ class Walk(ScreenWalk):
         self.click("live-next")
         self.settle()
 
+    def expect_now(self, tag):
+        """Assert the screen with tag on the picture there now: a TAP test."""
+        r = self.screen("check", tag)
+        if r.returncode == 0:
+            self.result(True, "screen %s" % tag, r.stdout.strip())
+        else:
+            self.result(False, "screen %s" % tag,
+                        "expected screen %s\n%s" % (tag, r.stderr or r.stdout))
+
     def wait_finished(self):
         """The install runs for many minutes: watch for its end or its failure."""
         deadline = time.monotonic() + self.install_timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.expect("live-finished", timeout=0)
+                self.expect_now("live-finished")
                 return
             r = self.screen("assert", "live-finished", timeout=min(left, FINISHED_POLL_S),
                             shots=False)
             if r.returncode == 0:
-                self.expect("live-finished", timeout=0)
+                self.expect_now("live-finished")
                 return
             if self.screen("check", "live-install-failed", shots=False).returncode == 0:
                 self.screen("grab", os.path.join(self.shots, "install-failed.png"))
