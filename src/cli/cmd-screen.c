@@ -62,6 +62,18 @@ static int parse_int(const char *what, const char *s, int *out)
 	return 0;
 }
 
+/* parse_int() of a value that cannot be negative (an interval, a tolerance) */
+static int parse_nonneg(const char *what, const char *s, int *out)
+{
+	if (parse_int(what, s, out))
+		return -EINVAL;
+	if (*out < 0) {
+		cli_error("%s: %d is negative", what, *out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * The needle tag an action looks for (NULL: none), so that a tag no
  * needle has is an error before the display is opened.
@@ -208,11 +220,11 @@ int cmd_screen(int argc, char **argv)
 				goto usage;
 			break;
 		case 'i':
-			if (parse_int("--interval", optarg, &o.interval) || o.interval < 0)
+			if (parse_nonneg("--interval", optarg, &o.interval))
 				goto usage;
 			break;
 		case 'T':
-			if (parse_int("--tolerance", optarg, &o.tolerance) || o.tolerance < 0)
+			if (parse_nonneg("--tolerance", optarg, &o.tolerance))
 				goto usage;
 			break;
 		case 'h':

@@ -135,23 +135,30 @@ static void test_agent_never_answers(void **state)
 
 static void test_bad_cli_values(void **state)
 {
-	static const char *const bad[][4] = {
+	/* each a usage error naming the option (exit 2; a leak would change it) */
+	static const char *const bad[][7] = {
 		{ "vm", "run", "-m", "lots" },
 		{ "vm", "run", "--smp", "-1" },
 		{ "vm", "run", "--boot-timeout", "x" },
 		{ "vm", "run", "--accel", "hax" },
+		{ "screen", "--needles", "d", "--timeout", "0", "check", "t" },
+		{ "screen", "--needles", "d", "--interval", "-5", "type", "t" },
+		{ "screen", "--needles", "d", "--tolerance", "x", "check", "t" },
 	};
-	static const char *const names[] = { "--memory", "--smp", "--boot-timeout", "--accel" };
+	static const char *const names[] = { "--memory", "--smp", "--boot-timeout", "--accel",
+					      "--timeout", "--interval", "--tolerance" };
 
 	for (size_t i = 0; i < HVT_ARRAY_SIZE(bad); i++) {
-		const char *argv[] = { itest_hvtest(), bad[i][0], bad[i][1], bad[i][2], bad[i][3],
-				       NULL };
+		const char *argv[9] = { itest_hvtest() };
 		char *out = NULL;
-		int rc = itest_run(argv, NULL, 30000, &out);
+		int rc;
 
+		for (size_t k = 0; k < 7 && bad[i][k]; k++)
+			argv[k + 1] = bad[i][k];
+		rc = itest_run(argv, NULL, 30000, &out);
 		if (rc != 2 || !strstr(out, names[i]))
-			fail_msg("%s %s: expected exit 2 naming %s, got %d:\n%s", bad[i][2],
-				 bad[i][3], names[i], rc, out);
+			fail_msg("%s %s: expected exit 2 naming %s, got %d:\n%s", bad[i][0],
+				 names[i], names[i], rc, out);
 		free(out);
 	}
 }
