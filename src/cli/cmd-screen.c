@@ -109,10 +109,10 @@ static int do_action(struct hvt_screen *s, const struct screen_opts *o, int argc
 		ret = is_assert ? hvt_screen_assert(s, argv[1], timeout_ms, &m, &err)
 				: hvt_screen_check(s, argv[1], 0, &m, &err);
 		if (!ret || ret == -ETIMEDOUT) {
-			printf("%s %s %.4f", ret ? "miss" : "match", m.needle->name, m.similarity);
 			uint64_t pictures;
 			double match_s = hvt_screen_match_seconds(s, &pictures);
 
+			printf("%s %s %.4f", ret ? "miss" : "match", m.needle->name, m.similarity);
 			for (int i = 0; i < m.nareas; i++)
 				printf(" %d,%d:%.4f", m.areas[i].x, m.areas[i].y, m.areas[i].similarity);
 			/* the share of the wait spent matching, for scripts that measure */
