@@ -204,6 +204,7 @@ int cmd_screen(int argc, char **argv)
 	struct hvt_needles set = { 0 };
 	struct hvt_screen_opts so = { 0 };
 	struct hvt_screen *s = NULL;
+	const char *tag;
 	char *sock = NULL;
 	int opt, rc;
 
@@ -241,17 +242,16 @@ int cmd_screen(int argc, char **argv)
 		return cli_usage_error("screen", "expected one of --vnc or --workdir, and an ACTION");
 	}
 	rc = 0;
+	tag = action_tag(&o, argc - optind, argv + optind);
 	/* one call looks for one tag: only its needles' pictures are read */
 	for (size_t i = 0; i < o.needles.n && !rc; i++)
-		if (hvt_needles_load_dir_tag(&set, o.needles.v[i],
-					     action_tag(&o, argc - optind, argv + optind), &err))
+		if (hvt_needles_load_dir_tag(&set, o.needles.v[i], tag, &err))
 			rc = cli_fail(&err, "needles");
-	if (!rc && action_tag(&o, argc - optind, argv + optind)) {
+	if (!rc && tag) {
 		const struct hvt_needle **v = NULL;
 		size_t n;
 
-		if (hvt_needles_with_tag(&set, action_tag(&o, argc - optind, argv + optind), &v,
-					 &n, &err))
+		if (hvt_needles_with_tag(&set, tag, &v, &n, &err))
 			rc = cli_fail(&err, "needles");
 		free(v);
 	}

@@ -121,7 +121,7 @@ void hvt_runner_apply_tap(struct hvt_case *c, const char *tap, int exit_code)
 			continue;
 		}
 		/* subtests are indented: the parent's summary line counts */
-		if (line[0] == ' ' || line[0] == '\t' || line[0] == '#')
+		if (line[0] == ' ' || line[0] == '\t')
 			continue;
 		if (!strncmp(line, "Bail out!", 9)) {
 			hvt_case_error(c, "bailed out:%s", line + 9);
