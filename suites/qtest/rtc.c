@@ -40,6 +40,18 @@
  * ratio to the host's clock rather than on a timeout.
  */
 #define EVENT_WAIT_MS 3000
+/*
+ * Above SEES_EVERY_HZ the divider is judged over stretches where the client
+ * kept up: at least STRETCH_MIN intervals in a row between PF reads, each
+ * shorter than STRETCH_GAP periods (a longer one may hold a period seen
+ * late or not at all). Their rate must be within RATE_TOLERANCE of the
+ * expected one over KEPT_UP_MIN intervals at least; a wrong divider is off
+ * by a factor of 2.
+ */
+#define STRETCH_MIN 4
+#define STRETCH_GAP 1.25
+#define KEPT_UP_MIN 16
+#define RATE_TOLERANCE 0.25
 
 struct rtc {
 	struct hvt_qtest *q;
@@ -157,6 +169,35 @@ err_free:
 	return err->code;
 }
 
+/* Intervals between PF reads, summed over the stretches where the client kept up. */
+struct kept_up {
+	double period;		/* expected, in seconds */
+	double first, last;	/* the current stretch's first and last PF read */
+	long n;			/* its intervals; -1 before the first PF read */
+	double span;		/* totals of the stretches of STRETCH_MIN intervals or more */
+	long intervals;
+};
+
+static void kept_up_end(struct kept_up *k)
+{
+	if (k->n >= STRETCH_MIN) {
+		k->span += k->last - k->first;
+		k->intervals += k->n;
+	}
+	k->n = 0;
+}
+
+static void kept_up_add(struct kept_up *k, double t)
+{
+	if (k->n >= 0 && t - k->last < STRETCH_GAP * k->period) {
+		k->n++;
+	} else {
+		kept_up_end(k);
+		k->first = t;
+	}
+	k->last = t;
+}
+
 /* Rate select n of register A gives 32768 >> (n - 1) Hz, n = 3..15; 0 for other rates. */
 static int rate_select(long long rate)
 {
@@ -175,13 +216,17 @@ static int rate_select(long long rate)
  * seconds, give or take the one period that can share a read with the
  * first or the last UF. A flag set twice before it is read is seen once,
  * so at rates the client cannot follow, periods go missing (rtc_max_loss);
- * a wrong divider changes the count by the ratio of the rates.
+ * a wrong divider changes the count by the ratio of the rates. Above
+ * SEES_EVERY_HZ, where a loaded host loses many periods, the rate over the
+ * stretches where the client kept up tells the divider (struct kept_up).
  */
 static void periodic(struct hvt_case *c, struct rtc *r)
 {
 	long long rate, prog, secs, expected, lo, hi, uf = 0;
 	double tol, max_loss, t = 0, t0 = 0, t1 = 0, t_prev = 0, gap = 0;
 	unsigned long long pf = 0, reads = 0, bad = 0;
+	struct kept_up k = { .n = -1 };
+	const char *wrong;
 	uint8_t v;
 	int ret;
 
@@ -196,6 +241,8 @@ static void periodic(struct hvt_case *c, struct rtc *r)
 	if (secs < 1 || secs > 60 || !(max_loss >= 0 && max_loss <= 1) || !(tol > 0))
 		hvt_case_fatal(c, "rtc_seconds %lld (1..60), rtc_max_loss %g (0..1), "
 			       "rtc_tolerance %g (> 0)", secs, max_loss, tol);
+	k.period = 1.0 / (double)rate;
+	wrong = prog != rate ? "; register A set for another rate" : "";
 	/* Both interrupts on, then drop whatever was pending before. */
 	need(c, r, cmos_write(r, REG_A, (uint8_t)(0x20 | rate_select(prog))) ||
 		   cmos_write(r, REG_B, B_24H | B_PIE | B_UIE) || cmos_read(r, REG_C, &v));
@@ -211,8 +258,10 @@ static void periodic(struct hvt_case *c, struct rtc *r)
 		if (uf && t - t_prev > gap)
 			gap = t - t_prev;
 		t_prev = t;
-		if ((v & C_PF) && uf)
+		if ((v & C_PF) && uf) {
 			pf++;
+			kept_up_add(&k, t);
+		}
 		if (v & C_UF) {
 			if (!uf)
 				t0 = t;
@@ -221,6 +270,7 @@ static void periodic(struct hvt_case *c, struct rtc *r)
 			uf++;
 		}
 	}
+	kept_up_end(&k);
 	expected = rate * secs;
 	lo = (long long)floor((double)expected * (1 - max_loss)) - 1;
 	if (lo < 0)
@@ -238,7 +288,26 @@ static void periodic(struct hvt_case *c, struct rtc *r)
 		       pf <= (unsigned long long)hi,
 		       "%llu periodic interrupts in %lld RTC s, %lld expected at %lld Hz, %lld..%lld "
 		       "accepted (rtc_max_loss %.2f)%s", pf, secs, expected, rate, lo, hi, max_loss,
-		       prog != rate ? "; register A set for another rate" : "");
+		       wrong);
+	if (rate > SEES_EVERY_HZ) {
+		double kept_rate = k.span > 0 ? (double)k.intervals / k.span : 0;
+
+		hvt_case_metric(c, "kept_up_intervals", (double)k.intervals, "");
+		hvt_case_metric(c, "kept_up_rate", kept_rate, "Hz");
+		if (k.intervals < KEPT_UP_MIN)
+			hvt_case_check(c, "periodic-rate", false,
+				       "the client kept up for %ld intervals between periodic "
+				       "interrupts (%d needed: each under %.2f periods, %d in a row "
+				       "at least); %llu came in %.3f s, %.0f Hz, %lld Hz expected%s",
+				       k.intervals, KEPT_UP_MIN, STRETCH_GAP, STRETCH_MIN, pf,
+				       t1 - t0, (double)pf / (t1 - t0), rate, wrong);
+		else
+			hvt_case_check(c, "periodic-rate",
+				       fabs(kept_rate / (double)rate - 1) <= RATE_TOLERANCE,
+				       "%.0f Hz over %ld intervals between periodic interrupts where "
+				       "the client kept up, %lld Hz expected within %.0f%%%s",
+				       kept_rate, k.intervals, rate, RATE_TOLERANCE * 100, wrong);
+	}
 	check_seconds(c, r, "rtc-seconds", (double)secs, t1 - t0, tol, "update-ended interrupts");
 	hvt_case_check(c, "interrupt-flags", bad == 0,
 		       "%llu of %llu reads of register C after an interrupt lacked IRQF or had "

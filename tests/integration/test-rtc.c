@@ -97,6 +97,7 @@ static void test_as_planned(void **state)
 	expect(cases, "periodic_2hz", "pass", "periodic-count", "pass");
 	expect(cases, "periodic_64hz", "pass", "periodic-count", "pass");
 	expect(cases, "periodic_1024hz", "pass", "periodic-count", "pass");
+	expect(cases, "periodic_1024hz", "pass", "periodic-rate", "pass");
 	expect(cases, "periodic_64hz", "pass", "rtc-seconds", "pass");
 	expect(cases, "alarm", "pass", "alarm-time", "pass");
 	expect(cases, "update", "pass", "update-interval", "pass");
@@ -106,7 +107,8 @@ static void test_as_planned(void **state)
 /*
  * Register A set for another rate than the case expects, the broken
  * divider: twice the rate at 2 Hz (the slowest there is), half at 64 Hz
- * and 1024 Hz. The count must fail; the RTC's seconds are still right.
+ * and 1024 Hz. The count must fail up to 64 Hz, the rate where the client
+ * kept up at 1024 Hz; the RTC's seconds are still right.
  */
 static void test_wrong_rate(void **state)
 {
@@ -123,9 +125,29 @@ static void test_wrong_rate(void **state)
 	assert_int_not_equal(rc, 0);
 	expect(cases, "periodic_2hz", "fail", "periodic-count", "fail");
 	expect(cases, "periodic_64hz", "fail", "periodic-count", "fail");
-	expect(cases, "periodic_1024hz", "fail", "periodic-count", "fail");
+	expect(cases, "periodic_1024hz", "fail", "periodic-rate", "fail");
 	expect(cases, "periodic_2hz", "fail", "rtc-seconds", "pass");
 	expect(cases, "periodic_64hz", "fail", "rtc-seconds", "pass");
+	expect(cases, "periodic_1024hz", "fail", "rtc-seconds", "pass");
+	json_object_put(doc);
+}
+
+/*
+ * Twice the rate at 1024 Hz: a client that cannot follow 2048 Hz may see
+ * no more than 2048 periods in 2 s, so the count can pass; the rate where
+ * it kept up must not.
+ */
+static void test_twice_rate(void **state)
+{
+	struct json_object *doc, *cases;
+	int rc;
+
+	(void)state;
+	ITEST_NEED(g.have_progs);
+	cases = run_plan("twice-rate", "periodic_1024hz", "rtc_program_rate = 2048\n", &doc, &rc);
+	assert_int_equal(json_object_array_length(cases), 1);
+	assert_int_not_equal(rc, 0);
+	expect(cases, "periodic_1024hz", "fail", "periodic-rate", "fail");
 	expect(cases, "periodic_1024hz", "fail", "rtc-seconds", "pass");
 	json_object_put(doc);
 }
@@ -157,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_as_planned),
 		cmocka_unit_test(test_wrong_rate),
+		cmocka_unit_test(test_twice_rate),
 		cmocka_unit_test(test_wrong_clock),
 	};
 
