@@ -169,7 +169,8 @@ int hvt_qtest_decode(enum hvt_qtest_decode dec, unsigned int width, void *dst, s
 		if (!rl || rl > 19)
 			return -EPROTO;
 		for (i = 0; i < rl; i++) {
-			if (!isdigit((unsigned char)r[i]))
+			if (!isdigit((unsigned char)r[i]) ||
+			    n > (INT64_MAX - (r[i] - '0')) / 10)
 				return -EPROTO;
 			n = n * 10 + (r[i] - '0');
 		}

@@ -56,12 +56,14 @@ static void test_parse(void **state)
  * against the expected prefix before '='), then write the text after '='
  * with '|' marking a pause (the client sees a partial line).
  */
-static pid_t peer(int fd, const char *const *script)
+static pid_t peer(int fd, int client_fd, const char *const *script)
 {
 	pid_t pid = fork();
 
 	if (pid)
 		return pid;
+	/* Without the client's end, a client that dies ends the peer too. */
+	close(client_fd);
 	for (size_t i = 0; script[i]; i++) {
 		const char *eq = strchr(script[i], '=');
 		char line[4096];
@@ -91,7 +93,7 @@ static struct hvt_qtest *pair(const char *const *script, pid_t *pid)
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	*pid = peer(sv[1], script);
+	*pid = peer(sv[1], sv[0], script);
 	close(sv[1]);
 	q = hvt_qtest_open_fd(sv[0], 2000, &err);
 	assert_non_null(q);
@@ -123,6 +125,8 @@ static void test_sync(void **state)
 		"inw 0x1=FAIL Unknown command 'inw'\n",
 		"inl 0x2=ERR broken\n",
 		"inb 0x3=OK 0x1ff\n",
+		"clock_step=OK 9223372036854775807\n",
+		"clock_step 5=OK 9999999999999999999\n",
 		"raw thing=FAIL whatever\n",
 		NULL,
 	};
@@ -131,6 +135,7 @@ static void test_sync(void **state)
 	uint16_t v16;
 	uint32_t v32;
 	uint64_t v64;
+	int64_t now = 0;
 	bool big = true;
 	char *reply;
 	pid_t pid;
@@ -163,6 +168,10 @@ static void test_sync(void **state)
 	assert_non_null(strstr(err.msg, "ERR broken"));
 	/* 0x1ff does not fit a byte. */
 	assert_int_equal(hvt_qtest_inb(q, 3, &b, &err), -EPROTO);
+	/* The largest clock there is; one past it is not a clock (no overflow). */
+	assert_int_equal(hvt_qtest_clock_step(q, -1, &now, &err), 0);
+	assert_true(now == INT64_MAX);
+	assert_int_equal(hvt_qtest_clock_step(q, 5, &now, &err), -EPROTO);
 	assert_int_equal(hvt_qtest_command(q, "raw thing", &reply, &err), 0);
 	assert_string_equal(reply, "FAIL whatever");
 	free(reply);
