@@ -353,10 +353,12 @@ static void boot_run(struct live *l)
 	st_assert(&l->st, "live-login");
 	hvt_case_metric(c, "boot to login prompt", hvt_now() - t0, "s");
 	/*
-	 * A password is typed only once its prompt shows: login (through PAM)
-	 * and sudo turn echo off with TCSAFLUSH, which discards keys typed
-	 * before (measured: under load, a password typed as the screen went
-	 * still after the user name was lost, and no shell came).
+	 * A password is typed only once its prompt shows: login's PAM
+	 * conversation turns echo off with TCSAFLUSH, which drops the keys
+	 * typed before. Under load the prompt came up to 3.5 s after the user
+	 * name; typed once the screen had been still for a second, the
+	 * password was often dropped and no shell came. Sudo's prompt is
+	 * waited for the same way.
 	 */
 	line = hvt_asprintf("%s\n", l->user);
 	ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
