@@ -127,6 +127,17 @@ static void fill(struct live *l, const char *tag, const char *text)
 	free(what);
 }
 
+/* Type text and Enter at a console prompt; the case ends if typing failed. */
+static void type_line(struct live *l, const char *what, const char *text)
+{
+	struct hvt_err err = HVT_ERR_INIT;
+	char *line = hvt_asprintf("%s\n", text);
+	int ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
+
+	free(line);
+	st_require(&l->st, what, ret, &err);
+}
+
 /* Wait for the screen to settle after an action (animations, page changes). */
 static void settle(struct live *l)
 {
@@ -360,32 +371,21 @@ static void boot_run(struct live *l)
 	 * password was often dropped and no shell came. Sudo's prompt is
 	 * waited for the same way.
 	 */
-	line = hvt_asprintf("%s\n", l->user);
-	ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
-	free(line);
-	st_require(&l->st, "type the user", ret, &err);
+	type_line(l, "type the user", l->user);
 	st_assert(&l->st, "live-password");
-	line = hvt_asprintf("%s\n", l->password);
-	ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
-	free(line);
-	st_require(&l->st, "type the password", ret, &err);
+	type_line(l, "type the password", l->password);
 	st_assert(&l->st, "live-shell");
 	/*
 	 * The user's shell cannot write to ttyS0: sudo (the installer put the
 	 * user in the sudo group) runs the checks, their output sent there by
 	 * the root shell (a redirection outside sudo -c is the user's: denied).
 	 */
-	ret = hvt_screen_type(l->st.screen,
-			      "sudo sh -c '{ echo hvt-user=$SUDO_USER; ip -4 -o addr show eth0; "
-			      "ping -c 1 -W 10 10.0.2.2 >/dev/null && echo hvt-net=ok; } "
-			      ">/dev/ttyS0 2>&1'\n",
-			      TYPE_INTERVAL_MS, &err);
-	st_require(&l->st, "type the checks", ret, &err);
+	type_line(l, "type the checks",
+		  "sudo sh -c '{ echo hvt-user=$SUDO_USER; ip -4 -o addr show eth0; "
+		  "ping -c 1 -W 10 10.0.2.2 >/dev/null && echo hvt-net=ok; } "
+		  ">/dev/ttyS0 2>&1'");
 	st_assert(&l->st, "live-sudo-password");
-	line = hvt_asprintf("%s\n", l->password);
-	ret = hvt_screen_type(l->st.screen, line, TYPE_INTERVAL_MS, &err);
-	free(line);
-	st_require(&l->st, "type the sudo password", ret, &err);
+	type_line(l, "type the sudo password", l->password);
 	line = hvt_asprintf("hvt-user=%s", l->user);
 	hvt_case_check(c, "logged in", console_shows(l, line, 60000), "'%s' on ttyS0", line);
 	free(line);
